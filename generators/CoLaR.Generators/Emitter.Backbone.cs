@@ -1,0 +1,398 @@
+using System.Globalization;
+using CoLaR.Generators.Helpers;
+using CoLaR.Generators.Model;
+
+namespace CoLaR.Generators
+{
+    /// <summary>
+    /// Backbone spec → a TorchSharp module. The output reads like a hand-written model file: one nested
+    /// class per block, field names equal to the family's checkpoint names, a shape comment on each line
+    /// of the forward, and every size inlined as a constant.
+    /// </summary>
+    internal static partial class Emitter
+    {
+        public static string Backbone(BackboneSpec s)
+        {
+            var w = new SourceWriter();
+            Header(w, s.Namespace, FamilyAttribute(s.Family), s.ClassName);
+            using (s.Namespace.Length > 0 ? w.Block("namespace " + s.Namespace) : null)
+            {
+                w.Line("/// <summary>" + Describe(s) + "</summary>");
+                using (w.Block("partial class " + s.ClassName + " : global::CoLaR.Modules.Backbone"))
+                {
+                    BackboneConstants(w, s);
+                    if (s.Family == Family.Gpt2) Gpt2(w, s); else Rotary(w, s);
+                }
+            }
+            return w.ToString();
+        }
+
+        private static string FamilyAttribute(Family family) => family.ToString();
+
+        private static string Describe(BackboneSpec s)
+        {
+            string heads = s.KvHeads == s.Heads
+                ? $"{s.Heads} heads of {s.HeadDim}"
+                : $"{s.Heads} query / {s.KvHeads} key-value heads of {s.HeadDim}";
+            string mlp = s.Family == Family.Gpt2 ? $"GELU MLP {s.Intermediate}" : $"SwiGLU MLP {s.Intermediate}";
+            string extra = s.Family switch
+            {
+                Family.Qwen2 => ", Q/K/V biases",
+                Family.Qwen3 => ", QK-norm",
+                _ => "",
+            };
+            return $"{s.Family} backbone: {s.Layers} layers, hidden {s.Hidden}, {heads}, {mlp}{extra}, vocabulary {s.Vocab}, " +
+                   (s.TieEmbeddings ? "tied embeddings." : "separate LM head.");
+        }
+
+        private static void BackboneConstants(SourceWriter w, BackboneSpec s)
+        {
+            w.Line("// Sizes from the spec: constants, so both the reader and the JIT see them.");
+            w.Line($"public const int Vocab = {s.Vocab};");
+            w.Line($"public const int Hidden = {s.Hidden};");
+            w.Line($"public const int Layers = {s.Layers};");
+            w.Line($"public const int Heads = {s.Heads};");
+            w.Line($"public const int KvHeads = {s.KvHeads};");
+            w.Line($"public const int HeadDim = {s.HeadDim};");
+            w.Line($"public const int Intermediate = {s.Intermediate};");
+            w.Line($"public const int MaxPositions = {s.MaxPositions};");
+            w.Line($"private const int QSize = Heads * HeadDim;      // {s.QSize}");
+            w.Line($"private const int KvSize = KvHeads * HeadDim;   // {s.KvSize}");
+            if (s.KvGroups > 1) w.Line($"private const int KvGroups = Heads / KvHeads;   // {s.KvGroups} query heads share each key/value head");
+            w.Line();
+            w.Line("/// <summary>The spec as data, for the runtime (checkpoint checks, config matching, FLOP counts).</summary>");
+            w.Line("public static global::CoLaR.Modules.BackboneConfig Spec { get; } = new(");
+            w.Indent();
+            w.Line($"Name: {Literal.String(s.ClassName)}, Family: global::CoLaR.Modules.BackboneFamily.{s.Family},");
+            w.Line($"Vocab: Vocab, Hidden: Hidden, Layers: Layers, Heads: Heads, KvHeads: KvHeads, HeadDim: HeadDim,");
+            w.Line($"Intermediate: Intermediate, MaxPositions: MaxPositions, NormEps: {Literal.Double(s.NormEps)}, TieEmbeddings: {Literal.Bool(s.TieEmbeddings)}" +
+                   (s.HasRope ? $", RopeTheta: {Literal.Double(s.RopeTheta)}" : "") +
+                   (s.HasRope && s.RopeScaling != 0 ? $",\n    RopeScaling: new({Literal.Double(s.RopeScaling)}, {Literal.Double(s.RopeLowFreqFactor)}, {Literal.Double(s.RopeHighFreqFactor)}, {s.RopeOriginalMaxPositions})" : "") + ");");
+            w.Outdent();
+            w.Line();
+            w.Line("public override global::CoLaR.Modules.BackboneConfig Config => Spec;");
+            w.Line();
+        }
+
+        // ---------------------------------------------------------------- Llama, Qwen2, Qwen3
+
+        private static void Rotary(SourceWriter w, BackboneSpec s)
+        {
+            bool qkvBias = s.Family == Family.Qwen2, qkNorm = s.Family == Family.Qwen3;
+            string eps = Literal.Double(s.NormEps);
+            string scaling = s.RopeScaling != 0
+                ? $"new global::CoLaR.Modules.RopeScaling({Literal.Double(s.RopeScaling)}, {Literal.Double(s.RopeLowFreqFactor)}, {Literal.Double(s.RopeHighFreqFactor)}, {s.RopeOriginalMaxPositions})"
+                : "null";
+
+            w.Lines($$"""
+                // Weights. Field names are the Hugging Face checkpoint names ("model.layers.0.mlp.down_proj.weight").
+                private readonly Decoder model;
+                {{(s.TieEmbeddings ? "// No lm_head: the LM head reuses model.embed_tokens.weight (tied embeddings)." : "private readonly Linear lm_head;")}}
+
+                // Rotary tables: derived from the spec, not weights, so not saved.
+                private readonly global::CoLaR.Modules.Rope rope = new(HeadDim, {{Literal.Double(s.RopeTheta)}}, {{scaling}});
+
+                public {{s.ClassName}}() : base(nameof({{s.ClassName}}))
+                {
+                    model = new Decoder();
+                {{(s.TieEmbeddings ? "" : "    lm_head = nn.Linear(Hidden, Vocab, hasBias: false);\n")}}    RegisterComponents();
+                    InitializeWeights();
+                }
+
+                public override Tensor EmbeddingTable => model.embed_tokens.weight!;
+
+                /// <summary>Token ids [B, T] → embeddings [B, T, {{s.Hidden}}].</summary>
+                public override Tensor Embed(Tensor inputIds) => model.embed_tokens.forward(inputIds);
+
+                /// <summary>Input embeddings [B, T, {{s.Hidden}}] → final hidden states [B, T, {{s.Hidden}}].</summary>
+                public override Tensor Forward(Tensor inputsEmbeds, Tensor attentionMask, Tensor positionIds, global::CoLaR.Modules.KvCache? cache = null)
+                {
+                    using var scope = torch.NewDisposeScope();
+                    var (cos, sin) = rope.CosSin(positionIds, inputsEmbeds.dtype);                          // [B, 1, T, {{s.HeadDim}}] each
+                    var mask = global::CoLaR.Modules.AttentionOps.CausalPaddingMask(attentionMask, inputsEmbeds.shape[1]); // [B, 1, T, S]
+                    var x = inputsEmbeds;                                                                     // [B, T, {{s.Hidden}}]
+                    for (int i = 0; i < Layers; i++)
+                        x = model.layers[i].forward(x, cos, sin, mask, cache, i);                            // [B, T, {{s.Hidden}}]
+                    return model.norm.forward(x).MoveToOuterDisposeScope();                                   // [B, T, {{s.Hidden}}]
+                }
+
+                /// <summary>Hidden states [.., {{s.Hidden}}] → logits [.., {{s.Vocab}}].</summary>
+                public override Tensor Logits(Tensor hidden) => {{(s.TieEmbeddings ? "F.linear(hidden, model.embed_tokens.weight!)" : "lm_head.forward(hidden)")}};
+
+                public override IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors()
+                {
+                    yield return ("model.embed_tokens.weight", model.embed_tokens.weight!);
+                    for (int i = 0; i < Layers; i++)
+                    {
+                        var layer = model.layers[i];
+                        var p = $"model.layers.{i}.";
+                        yield return (p + "input_layernorm.weight", layer.input_layernorm.weight);
+                        // The fused Q/K/V projection, as the three tensors checkpoints store.
+                        var qkv = layer.self_attn.qkv_proj.weight!;
+                        yield return (p + "self_attn.q_proj.weight", qkv.narrow(0, 0, QSize));
+                        yield return (p + "self_attn.k_proj.weight", qkv.narrow(0, QSize, KvSize));
+                        yield return (p + "self_attn.v_proj.weight", qkv.narrow(0, QSize + KvSize, KvSize));
+                """);
+            if (qkvBias)
+                w.Lines("""
+                            var qkvBias = layer.self_attn.qkv_proj.bias!;
+                            yield return (p + "self_attn.q_proj.bias", qkvBias.narrow(0, 0, QSize));
+                            yield return (p + "self_attn.k_proj.bias", qkvBias.narrow(0, QSize, KvSize));
+                            yield return (p + "self_attn.v_proj.bias", qkvBias.narrow(0, QSize + KvSize, KvSize));
+                    """);
+            if (qkNorm)
+                w.Lines("""
+                            yield return (p + "self_attn.q_norm.weight", layer.self_attn.q_norm.weight);
+                            yield return (p + "self_attn.k_norm.weight", layer.self_attn.k_norm.weight);
+                    """);
+            w.Lines($$"""
+                        yield return (p + "self_attn.o_proj.weight", layer.self_attn.o_proj.weight!);
+                        yield return (p + "post_attention_layernorm.weight", layer.post_attention_layernorm.weight);
+                        // The fused gate/up projection, as gate_proj and up_proj.
+                        var gateUp = layer.mlp.gate_up_proj.weight!;
+                        yield return (p + "mlp.gate_proj.weight", gateUp.narrow(0, 0, Intermediate));
+                        yield return (p + "mlp.up_proj.weight", gateUp.narrow(0, Intermediate, Intermediate));
+                        yield return (p + "mlp.down_proj.weight", layer.mlp.down_proj.weight!);
+                    }
+                    yield return ("model.norm.weight", model.norm.weight);
+                {{(s.TieEmbeddings ? "" : "    yield return (\"lm_head.weight\", lm_head.weight!);\n")}}}
+
+                /// <summary>"model": token embeddings, the decoder layers, the final norm.</summary>
+                private sealed class Decoder : nn.Module
+                {
+                    internal readonly Embedding embed_tokens = nn.Embedding(Vocab, Hidden);
+                    internal readonly ModuleList<DecoderLayer> layers = nn.ModuleList(Enumerable.Range(0, Layers).Select(_ => new DecoderLayer()).ToArray());
+                    internal readonly global::CoLaR.Modules.RmsNorm norm = new(Hidden, {{eps}});
+
+                    public Decoder() : base("model") => RegisterComponents();
+                }
+
+                /// <summary>Pre-norm block: x + attention(norm(x)), then x + mlp(norm(x)).</summary>
+                private sealed class DecoderLayer : nn.Module
+                {
+                    internal readonly global::CoLaR.Modules.RmsNorm input_layernorm = new(Hidden, {{eps}});
+                    internal readonly SelfAttention self_attn = new();
+                    internal readonly global::CoLaR.Modules.RmsNorm post_attention_layernorm = new(Hidden, {{eps}});
+                    internal readonly Mlp mlp = new();
+
+                    public DecoderLayer() : base("layer") => RegisterComponents();
+
+                    public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, global::CoLaR.Modules.KvCache? cache, int index)
+                    {
+                        x = x + self_attn.forward(input_layernorm.forward(x), cos, sin, mask, cache, index); // [B, T, {{s.Hidden}}]
+                        return x + mlp.forward(post_attention_layernorm.forward(x));                         // [B, T, {{s.Hidden}}]
+                    }
+                }
+
+                /// <summary>Self-attention: one fused Q/K/V matmul, {{(qkNorm ? "RMSNorm on each query and key head, " : "")}}RoPE, {{(s.KvGroups > 1 ? "grouped-query heads, " : "")}}SDPA, KV cache.</summary>
+                private sealed class SelfAttention : nn.Module
+                {
+                    internal readonly Linear qkv_proj = nn.Linear(Hidden, QSize + 2 * KvSize, hasBias: {{Literal.Bool(qkvBias)}});
+                    internal readonly Linear o_proj = nn.Linear(QSize, Hidden, hasBias: false);
+                """);
+            if (qkNorm)
+                w.Lines($$"""
+                        internal readonly global::CoLaR.Modules.RmsNorm q_norm = new(HeadDim, {{eps}});
+                        internal readonly global::CoLaR.Modules.RmsNorm k_norm = new(HeadDim, {{eps}});
+                    """);
+            w.Lines($$"""
+
+                    public SelfAttention() : base("self_attn") => RegisterComponents();
+
+                    public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, global::CoLaR.Modules.KvCache? cache, int index)
+                    {
+                        long b = x.shape[0], t = x.shape[1];
+                        var qkv = qkv_proj.forward(x);                                                 // [B, T, {{s.QSize + 2 * s.KvSize}}]
+                        var q = qkv.narrow(-1, 0, QSize).view(b, t, Heads, HeadDim);                   // [B, T, {{s.Heads}}, {{s.HeadDim}}]
+                        var k = qkv.narrow(-1, QSize, KvSize).view(b, t, KvHeads, HeadDim);            // [B, T, {{s.KvHeads}}, {{s.HeadDim}}]
+                        var v = qkv.narrow(-1, QSize + KvSize, KvSize).view(b, t, KvHeads, HeadDim);   // [B, T, {{s.KvHeads}}, {{s.HeadDim}}]
+                """);
+            if (qkNorm)
+                w.Lines("""
+                            q = q_norm.forward(q);                                                     // per-head RMSNorm
+                            k = k_norm.forward(k);
+                    """);
+            w.Lines($$"""
+                        q = global::CoLaR.Modules.Rope.Apply(q.transpose(1, 2), cos, sin);             // [B, {{s.Heads}}, T, {{s.HeadDim}}]
+                        k = global::CoLaR.Modules.Rope.Apply(k.transpose(1, 2), cos, sin);             // [B, {{s.KvHeads}}, T, {{s.HeadDim}}]
+                        v = v.transpose(1, 2);                                                         // [B, {{s.KvHeads}}, T, {{s.HeadDim}}]
+                        if (cache is not null) (k, v) = cache.Append(index, k, v);                     // [B, {{s.KvHeads}}, S, {{s.HeadDim}}]
+                """);
+            if (s.KvGroups > 1)
+                w.Lines($$"""
+                            k = global::CoLaR.Modules.AttentionOps.RepeatKv(k, KvGroups);              // [B, {{s.Heads}}, S, {{s.HeadDim}}]
+                            v = global::CoLaR.Modules.AttentionOps.RepeatKv(v, KvGroups);              // [B, {{s.Heads}}, S, {{s.HeadDim}}]
+                    """);
+            w.Lines($$"""
+                        var y = global::CoLaR.Modules.AttentionOps.Sdpa(q, k, v, mask);                // [B, {{s.Heads}}, T, {{s.HeadDim}}]
+                        return o_proj.forward(y.transpose(1, 2).reshape(b, t, QSize));                 // [B, T, {{s.Hidden}}]
+                    }
+                }
+
+                /// <summary>SwiGLU MLP: down(silu(gate(x)) * up(x)), gate and up in one matmul.</summary>
+                private sealed class Mlp : nn.Module<Tensor, Tensor>
+                {
+                    internal readonly Linear gate_up_proj = nn.Linear(Hidden, 2 * Intermediate, hasBias: false);
+                    internal readonly Linear down_proj = nn.Linear(Intermediate, Hidden, hasBias: false);
+
+                    public Mlp() : base("mlp") => RegisterComponents();
+
+                    public override Tensor forward(Tensor x)
+                    {
+                        var gateUp = gate_up_proj.forward(x);                                          // [B, T, {{2 * s.Intermediate}}]
+                        var gate = gateUp.narrow(-1, 0, Intermediate);                                 // [B, T, {{s.Intermediate}}]
+                        var up = gateUp.narrow(-1, Intermediate, Intermediate);                        // [B, T, {{s.Intermediate}}]
+                        return down_proj.forward(F.silu(gate) * up);                                   // [B, T, {{s.Hidden}}]
+                    }
+                }
+                """);
+        }
+
+        // ---------------------------------------------------------------- GPT-2
+
+        private static void Gpt2(SourceWriter w, BackboneSpec s)
+        {
+            string eps = Literal.Double(s.NormEps);
+            w.Lines($$"""
+                // Weights. Field names are the Hugging Face checkpoint names ("transformer.h.0.attn.c_attn.weight").
+                private readonly Decoder transformer;
+                {{(s.TieEmbeddings ? "// No lm_head: the LM head reuses transformer.wte.weight (tied embeddings)." : "private readonly Linear lm_head;")}}
+
+                public {{s.ClassName}}() : base(nameof({{s.ClassName}}))
+                {
+                    transformer = new Decoder();
+                {{(s.TieEmbeddings ? "" : "    lm_head = nn.Linear(Hidden, Vocab, hasBias: false);\n")}}    RegisterComponents();
+                    InitializeWeights();
+                }
+
+                public override Tensor EmbeddingTable => transformer.wte.weight!;
+
+                /// <summary>Token ids [B, T] → embeddings [B, T, {{s.Hidden}}] (positions are added in <see cref="Forward"/>).</summary>
+                public override Tensor Embed(Tensor inputIds) => transformer.wte.forward(inputIds);
+
+                /// <summary>Input embeddings [B, T, {{s.Hidden}}] → final hidden states [B, T, {{s.Hidden}}].</summary>
+                public override Tensor Forward(Tensor inputsEmbeds, Tensor attentionMask, Tensor positionIds, global::CoLaR.Modules.KvCache? cache = null)
+                {
+                    using var scope = torch.NewDisposeScope();
+                    var mask = global::CoLaR.Modules.AttentionOps.CausalPaddingMask(attentionMask, inputsEmbeds.shape[1]); // [B, 1, T, S]
+                    var x = inputsEmbeds + transformer.wpe.forward(positionIds);                             // [B, T, {{s.Hidden}}]
+                    for (int i = 0; i < Layers; i++)
+                        x = transformer.h[i].forward(x, mask, cache, i);                                    // [B, T, {{s.Hidden}}]
+                    return transformer.ln_f.forward(x).MoveToOuterDisposeScope();                            // [B, T, {{s.Hidden}}]
+                }
+
+                /// <summary>Hidden states [.., {{s.Hidden}}] → logits [.., {{s.Vocab}}].</summary>
+                public override Tensor Logits(Tensor hidden) => {{(s.TieEmbeddings ? "F.linear(hidden, transformer.wte.weight!)" : "lm_head.forward(hidden)")}};
+
+                public override IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors()
+                {
+                    // GPT-2 checkpoints store Conv1D weights as [in, out]: the transpose of ours.
+                    yield return ("transformer.wte.weight", transformer.wte.weight!);
+                    yield return ("transformer.wpe.weight", transformer.wpe.weight!);
+                    for (int i = 0; i < Layers; i++)
+                    {
+                        var block = transformer.h[i];
+                        var p = $"transformer.h.{i}.";
+                        yield return (p + "ln_1.weight", block.ln_1.weight!);
+                        yield return (p + "ln_1.bias", block.ln_1.bias!);
+                        yield return (p + "attn.c_attn.weight", block.attn.c_attn.weight!.t());
+                        yield return (p + "attn.c_attn.bias", block.attn.c_attn.bias!);
+                        yield return (p + "attn.c_proj.weight", block.attn.c_proj.weight!.t());
+                        yield return (p + "attn.c_proj.bias", block.attn.c_proj.bias!);
+                        yield return (p + "ln_2.weight", block.ln_2.weight!);
+                        yield return (p + "ln_2.bias", block.ln_2.bias!);
+                        yield return (p + "mlp.c_fc.weight", block.mlp.c_fc.weight!.t());
+                        yield return (p + "mlp.c_fc.bias", block.mlp.c_fc.bias!);
+                        yield return (p + "mlp.c_proj.weight", block.mlp.c_proj.weight!.t());
+                        yield return (p + "mlp.c_proj.bias", block.mlp.c_proj.bias!);
+                    }
+                    yield return ("transformer.ln_f.weight", transformer.ln_f.weight!);
+                    yield return ("transformer.ln_f.bias", transformer.ln_f.bias!);
+                {{(s.TieEmbeddings ? "" : "    yield return (\"lm_head.weight\", lm_head.weight!);\n")}}}
+
+                /// <summary>"transformer": token and position embeddings, the blocks, the final LayerNorm.</summary>
+                private sealed class Decoder : nn.Module
+                {
+                    internal readonly Embedding wte = nn.Embedding(Vocab, Hidden);
+                    internal readonly Embedding wpe = nn.Embedding(MaxPositions, Hidden);
+                    internal readonly ModuleList<Block> h = nn.ModuleList(Enumerable.Range(0, Layers).Select(_ => new Block()).ToArray());
+                    internal readonly LayerNorm ln_f = nn.LayerNorm(Hidden, {{eps}});
+
+                    public Decoder() : base("transformer") => RegisterComponents();
+                }
+
+                /// <summary>Pre-norm block: x + attn(ln_1(x)), then x + mlp(ln_2(x)).</summary>
+                private sealed class Block : nn.Module
+                {
+                    internal readonly LayerNorm ln_1 = nn.LayerNorm(Hidden, {{eps}});
+                    internal readonly SelfAttention attn = new();
+                    internal readonly LayerNorm ln_2 = nn.LayerNorm(Hidden, {{eps}});
+                    internal readonly Mlp mlp = new();
+
+                    public Block() : base("block") => RegisterComponents();
+
+                    public Tensor forward(Tensor x, Tensor mask, global::CoLaR.Modules.KvCache? cache, int index)
+                    {
+                        x = x + attn.forward(ln_1.forward(x), mask, cache, index);                  // [B, T, {{s.Hidden}}]
+                        return x + mlp.forward(ln_2.forward(x));                                     // [B, T, {{s.Hidden}}]
+                    }
+                }
+
+                /// <summary>Self-attention: one fused Q/K/V matmul (c_attn), SDPA, KV cache.</summary>
+                private sealed class SelfAttention : nn.Module
+                {
+                    internal readonly Linear c_attn = nn.Linear(Hidden, 3 * QSize, hasBias: true);
+                    internal readonly Linear c_proj = nn.Linear(QSize, Hidden, hasBias: true);
+
+                    public SelfAttention() : base("attn") => RegisterComponents();
+
+                    public Tensor forward(Tensor x, Tensor mask, global::CoLaR.Modules.KvCache? cache, int index)
+                    {
+                        long b = x.shape[0], t = x.shape[1];
+                        var qkv = c_attn.forward(x);                                                   // [B, T, {{3 * s.QSize}}]
+                        var q = qkv.narrow(-1, 0, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);          // [B, {{s.Heads}}, T, {{s.HeadDim}}]
+                        var k = qkv.narrow(-1, QSize, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);      // [B, {{s.Heads}}, T, {{s.HeadDim}}]
+                        var v = qkv.narrow(-1, 2 * QSize, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);  // [B, {{s.Heads}}, T, {{s.HeadDim}}]
+                        if (cache is not null) (k, v) = cache.Append(index, k, v);                     // [B, {{s.Heads}}, S, {{s.HeadDim}}]
+                        var y = global::CoLaR.Modules.AttentionOps.Sdpa(q, k, v, mask);                // [B, {{s.Heads}}, T, {{s.HeadDim}}]
+                        return c_proj.forward(y.transpose(1, 2).reshape(b, t, QSize));                 // [B, T, {{s.Hidden}}]
+                    }
+                }
+
+                /// <summary>MLP: c_proj(gelu_tanh(c_fc(x))).</summary>
+                private sealed class Mlp : nn.Module<Tensor, Tensor>
+                {
+                    internal readonly Linear c_fc = nn.Linear(Hidden, Intermediate, hasBias: true);
+                    internal readonly Linear c_proj = nn.Linear(Intermediate, Hidden, hasBias: true);
+
+                    public Mlp() : base("mlp") => RegisterComponents();
+
+                    public override Tensor forward(Tensor x) =>
+                        c_proj.forward(F.gelu(c_fc.forward(x), TorchSharp.Modules.GELU.Approximate.tanh)); // [B, T, {{s.Hidden}}]
+                }
+                """);
+        }
+
+        // ---------------------------------------------------------------- shared
+
+        private static void Header(SourceWriter w, string ns, string attribute, string className)
+        {
+            w.Line("// <auto-generated>");
+            w.Line($"//   Generated by CoLaR.Generators from [{attribute}] on {className}.");
+            w.Line("//   Do not edit: change the attribute and rebuild.");
+            w.Line("// </auto-generated>");
+            w.Line("#nullable enable");
+            w.Line("#pragma warning disable CS8618, IDE1006 // field names follow checkpoint names");
+            w.Line();
+            w.Line("using System.Collections.Generic;");
+            w.Line("using System.Linq;");
+            w.Line("using TorchSharp;");
+            w.Line("using TorchSharp.Modules;");
+            w.Line("using static TorchSharp.torch;");
+            w.Line("using F = TorchSharp.torch.nn.functional;");
+            w.Line();
+        }
+
+        internal static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    }
+}

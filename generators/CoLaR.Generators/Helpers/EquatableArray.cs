@@ -1,0 +1,48 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+
+namespace CoLaR.Generators.Helpers
+{
+    /// <summary>An immutable array compared by its elements, so pipeline models stay cacheable.</summary>
+    internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IEnumerable<T>
+        where T : IEquatable<T>
+    {
+        public static readonly EquatableArray<T> Empty = new(ImmutableArray<T>.Empty);
+
+        private readonly ImmutableArray<T> _items;
+
+        public EquatableArray(ImmutableArray<T> items) => _items = items;
+
+        public ImmutableArray<T> Items => _items.IsDefault ? ImmutableArray<T>.Empty : _items;
+        public int Count => Items.Length;
+        public T this[int index] => Items[index];
+
+        public bool Equals(EquatableArray<T> other) => Items.SequenceEqual(other.Items);
+        public override bool Equals(object? obj) => obj is EquatableArray<T> other && Equals(other);
+
+        public override int GetHashCode()
+        {
+            unchecked
+            {
+                int hash = 17;
+                foreach (var item in Items) hash = hash * 31 + (item?.GetHashCode() ?? 0);
+                return hash;
+            }
+        }
+
+        public IEnumerator<T> GetEnumerator() => ((IEnumerable<T>)Items).GetEnumerator();
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public static bool operator ==(EquatableArray<T> a, EquatableArray<T> b) => a.Equals(b);
+        public static bool operator !=(EquatableArray<T> a, EquatableArray<T> b) => !a.Equals(b);
+    }
+
+    internal static class EquatableArray
+    {
+        public static EquatableArray<T> ToEquatableArray<T>(this IEnumerable<T> items) where T : IEquatable<T> =>
+            new(items.ToImmutableArray());
+    }
+}

@@ -1,0 +1,46 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CoLaR.Modules;
+
+/// <summary>
+/// The latent head's output: a diagonal Normal over the next compressed embedding divided by
+/// embeds_std. A deterministic head has no <see cref="LogStd"/>: sampling returns the mean.
+/// </summary>
+public readonly record struct LatentDistribution(Tensor Mean, Tensor? LogStd)
+{
+    /// <summary>Treated as std 0 by sampling; used where a deterministic head needs a log-prob.</summary>
+    public const double DeterministicLogStd = -13.8; // log(1e-6)
+
+    public bool IsDeterministic => LogStd is null;
+
+    /// <summary>The per-dimension standard deviation.</summary>
+    public Tensor Std() => LogStd is null ? torch.full_like(Mean, Math.Exp(DeterministicLogStd)) : LogStd.exp();
+
+    /// <summary>A reparameterised sample mean + std·T·ε (gradients reach mean and log-std).</summary>
+    public Tensor Rsample(double temperature = 1.0, Generator? generator = null)
+    {
+        if (LogStd is null || temperature == 0) return Mean.alias();
+        using var scope = torch.NewDisposeScope();
+        var eps = torch.randn(Mean.shape, dtype: Mean.dtype, device: Mean.device, generator: generator);
+        return (Mean + LogStd.exp() * temperature * eps).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>log N(x; mean, std), averaged over the hidden dimension: [..., H] → [...].</summary>
+    public Tensor LogProb(Tensor x)
+    {
+        using var scope = torch.NewDisposeScope();
+        var logStd = LogStd ?? torch.full_like(Mean, DeterministicLogStd);
+        var z = (x - Mean) / logStd.exp();
+        var logProb = -0.5 * z.pow(2) - logStd - 0.5 * Math.Log(2 * Math.PI);
+        return logProb.mean(new long[] { -1 }).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Entropy of the Normal, averaged over the hidden dimension: [..., H] → [...].</summary>
+    public Tensor Entropy()
+    {
+        using var scope = torch.NewDisposeScope();
+        var logStd = LogStd ?? torch.full_like(Mean, DeterministicLogStd);
+        return (logStd + 0.5 * (1 + Math.Log(2 * Math.PI))).mean(new long[] { -1 }).MoveToOuterDisposeScope();
+    }
+}
