@@ -77,7 +77,14 @@ public static class TorchNative
 
 #pragma warning disable CA2255 // Deliberate: the resolver must be in place before TorchSharp's first P/Invoke.
     [ModuleInitializer]
-    internal static void InstallOnLoad() => Install();
+    internal static void InstallOnLoad()
+    {
+        // TorchSharp probes for its bridge with NativeLibrary.TryLoad, which does not consult DllImport
+        // resolvers; once our copy is loaded, that probe finds it by soname. Failures are recorded, not
+        // thrown: EnsureLoaded reports them with the fix.
+        Install();
+        LoadBridge();
+    }
 #pragma warning restore CA2255
 
     /// <summary>Routes TorchSharp's load of "LibTorchSharp" through <see cref="LoadBridge"/>. Cheap; idempotent.</summary>
@@ -104,6 +111,8 @@ public static class TorchNative
     public static void EnsureLoaded()
     {
         Install();
+        if (OperatingSystem.IsLinux() && LoadBridge() == IntPtr.Zero)
+            throw new NativeLoadException("libtorch could not be loaded: " + Failure);
         try
         {
             torch.InitializeDeviceType(DeviceType.CPU);
@@ -123,7 +132,7 @@ public static class TorchNative
     {
         lock (Gate)
         {
-            if (_bridge != IntPtr.Zero) return _bridge;
+            if (_bridge != IntPtr.Zero || !OperatingSystem.IsLinux()) return _bridge;
             try
             {
                 var original = FindBridge() ?? throw new NativeLoadException(
