@@ -1,0 +1,163 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace CoLaR.Runs;
+
+/// <summary>A configuration value that cannot be used: names the key and the source (file or command line).</summary>
+public sealed class ConfigException(string message) : Exception(message);
+
+/// <summary>
+/// Options records bound from layered sources: defaults, then a JSON config file, then
+/// <c>key=value</c> overrides from the command line. Keys are the snake_case names of the record's
+/// properties (<c>batch_size</c> for <c>BatchSize</c>). Unknown keys and unparsable values are errors
+/// that name the key, its source and (for typos) the closest known key. The effective configuration is
+/// printed at start and saved with each run.
+/// </summary>
+public static class RunConfig
+{
+    /// <summary>Reads a JSON object of options; an error names the file and what is wrong.</summary>
+    public static Dictionary<string, (string Value, string Source)> ReadFile(string path)
+    {
+        var result = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new ConfigException($"{path}: not valid JSON (line {e.LineNumber + 1}): {e.Message.Split('.')[0]}");
+        }
+        catch (FileNotFoundException)
+        {
+            throw new ConfigException($"{path}: config file not found");
+        }
+        if (root is not JsonObject obj) throw new ConfigException($"{path}: the config must be a JSON object of options, like {{\"steps\": 1000}}");
+        foreach (var (key, value) in obj)
+        {
+            if (value is null) continue;
+            string text = value is JsonValue v && v.TryGetValue<string>(out var s) ? s : value.ToJsonString();
+            result[key] = (text, path);
+        }
+        return result;
+    }
+
+    /// <summary>Parses <c>key=value</c> tokens (later ones win).</summary>
+    public static Dictionary<string, (string Value, string Source)> ParseOverrides(IEnumerable<string> tokens)
+    {
+        var result = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
+        foreach (var token in tokens)
+        {
+            int eq = token.IndexOf('=');
+            if (eq <= 0) throw new ConfigException($"'{token}' is not an option override; write key=value (for example steps=500)");
+            result[token[..eq].Trim().Replace('-', '_')] = (token[(eq + 1)..].Trim(), "command line");
+        }
+        return result;
+    }
+
+    /// <summary>Applies the values whose keys belong to <typeparamref name="T"/>; returns the keys it used.</summary>
+    public static T Bind<T>(T defaults, IReadOnlyDictionary<string, (string Value, string Source)> values, ISet<string>? used = null) where T : class
+    {
+        var properties = Properties<T>();
+        var copy = Clone(defaults);
+        foreach (var (key, (value, source)) in values)
+        {
+            if (!properties.TryGetValue(key, out var property)) continue;
+            property.SetValue(copy, Parse(property.PropertyType, value, key, source));
+            used?.Add(key);
+        }
+        return copy;
+    }
+
+    /// <summary>Throws for keys no options record used, suggesting the closest known key.</summary>
+    public static void RejectUnknown(IReadOnlyDictionary<string, (string Value, string Source)> values, ISet<string> used, IEnumerable<string> known)
+    {
+        var knownList = known.ToList();
+        foreach (var (key, (_, source)) in values)
+        {
+            if (used.Contains(key)) continue;
+            var closest = knownList.OrderBy(k => Distance(k, key)).FirstOrDefault();
+            var hint = closest is not null && Distance(closest, key) <= Math.Max(2, key.Length / 3) ? $"; did you mean '{closest}'?" : "";
+            throw new ConfigException($"unknown option '{key}' ({source}){hint} Known options: {string.Join(", ", knownList.OrderBy(k => k))}");
+        }
+    }
+
+    /// <summary>The snake_case option names of <typeparamref name="T"/>.</summary>
+    public static IEnumerable<string> Keys<T>() => Properties<T>().Keys;
+
+    /// <summary>The options as an indented JSON object with snake_case keys (what runs print and save).</summary>
+    public static JsonObject ToJson<T>(T options)
+    {
+        var obj = new JsonObject();
+        foreach (var (key, property) in Properties<T>().OrderBy(p => p.Key, StringComparer.Ordinal))
+            obj[key] = JsonSerializer.SerializeToNode(property.GetValue(options), property.PropertyType);
+        return obj;
+    }
+
+    public static string SnakeCase(string name)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0) sb.Append('_');
+            sb.Append(char.ToLowerInvariant(name[i]));
+        }
+        return sb.ToString();
+    }
+
+    static Dictionary<string, PropertyInfo> Properties<T>() =>
+        typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && p.GetSetMethod() is not null && p.Name != "EqualityContract")
+            .ToDictionary(p => SnakeCase(p.Name), StringComparer.Ordinal);
+
+    static T Clone<T>(T value) where T : class =>
+        (T)typeof(T).GetMethod("<Clone>$")?.Invoke(value, null)! ?? value;
+
+    static object? Parse(Type type, string text, string key, string source)
+    {
+        var target = Nullable.GetUnderlyingType(type) ?? type;
+        if (Nullable.GetUnderlyingType(type) is not null && (text.Length == 0 || text == "null")) return null;
+        try
+        {
+            if (target == typeof(string)) return text;
+            if (target == typeof(int)) return int.Parse(text, NumberStyles.Integer, CultureInfo.InvariantCulture);
+            if (target == typeof(long)) return long.Parse(text, NumberStyles.Integer, CultureInfo.InvariantCulture);
+            if (target == typeof(double)) return double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+            if (target == typeof(bool)) return text.ToLowerInvariant() switch
+            {
+                "true" or "1" or "yes" or "on" => true,
+                "false" or "0" or "no" or "off" => false,
+                _ => throw new FormatException(),
+            };
+            if (target.IsEnum) return Enum.Parse(target, text.Replace("_", ""), ignoreCase: true);
+            if (target == typeof(int[])) return text.Trim('[', ']').Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        {
+            throw new ConfigException($"option '{key}' ({source}): '{text}' is not a valid {Describe(target)}");
+        }
+        throw new ConfigException($"option '{key}' ({source}): values of type {target.Name} cannot be set from text");
+    }
+
+    static string Describe(Type t) =>
+        t == typeof(int) || t == typeof(long) ? "whole number" :
+        t == typeof(double) ? "number" :
+        t == typeof(bool) ? "true/false value" :
+        t.IsEnum ? $"value ({string.Join(", ", Enum.GetNames(t).Select(SnakeCase))})" :
+        t == typeof(int[]) ? "list of whole numbers (1,2,3)" : t.Name;
+
+    static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (int i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (int j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (int i = 1; i <= a.Length; i++)
+            for (int j = 1; j <= b.Length; j++)
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        return d[a.Length, b.Length];
+    }
+}
