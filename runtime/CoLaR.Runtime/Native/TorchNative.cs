@@ -63,7 +63,7 @@ public static class TorchNative
 {
     const string BridgeFile = "libLibTorchSharp.so";
     static readonly object Gate = new();
-    static bool _installed;
+    static bool _installed, _resolverInstalled;
     static IntPtr _bridge;
 
     /// <summary>What the loader decided, once it ran (null before, or off Linux).</summary>
@@ -99,6 +99,7 @@ public static class TorchNative
             {
                 NativeLibrary.SetDllImportResolver(typeof(torch).Assembly, (name, _, _) =>
                     name == "LibTorchSharp" ? LoadBridge() : IntPtr.Zero);
+                _resolverInstalled = true;
             }
             catch (InvalidOperationException)
             {
@@ -115,6 +116,11 @@ public static class TorchNative
             throw new NativeLoadException("libtorch could not be loaded: " + Failure);
         try
         {
+            // TorchSharp's static constructor probes with NativeLibrary.TryLoad(name, assembly, ...), which
+            // does not consult DllImport resolvers, so the resolver alone comes too late. Load the bridge
+            // first: its probe of the bare "libLibTorchSharp.so" then finds the loaded copy by its soname.
+            if (_resolverInstalled && LoadBridge() == IntPtr.Zero)
+                throw new NativeLoadException("libtorch could not be loaded: " + Failure);
             torch.InitializeDeviceType(DeviceType.CPU);
         }
         catch (Exception e) when (e is not NativeLoadException)
