@@ -1,3 +1,2 @@
-using CoLaR.Modules;
-
-foreach (var entry in ModelRegistry.All) Console.WriteLine($"{entry.Name,-12} {entry.Spec.Summary()}");
+// `colar`: the command line over every model declared in this assembly (Backbones/, Reasoners/).
+return CoLaR.Models.Cli.CommandLine.Run(args);

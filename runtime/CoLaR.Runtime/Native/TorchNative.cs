@@ -112,15 +112,13 @@ public static class TorchNative
     public static void EnsureLoaded()
     {
         Install();
-        if (OperatingSystem.IsLinux() && LoadBridge() == IntPtr.Zero)
+        // TorchSharp's static constructor probes with NativeLibrary.TryLoad(name, assembly, ...), which does
+        // not consult DllImport resolvers, so the resolver alone comes too late. Load the bridge first: the
+        // probe of the bare "libLibTorchSharp.so" then finds the loaded copy by its soname.
+        if (_resolverInstalled && LoadBridge() == IntPtr.Zero)
             throw new NativeLoadException("libtorch could not be loaded: " + Failure);
         try
         {
-            // TorchSharp's static constructor probes with NativeLibrary.TryLoad(name, assembly, ...), which
-            // does not consult DllImport resolvers, so the resolver alone comes too late. Load the bridge
-            // first: its probe of the bare "libLibTorchSharp.so" then finds the loaded copy by its soname.
-            if (_resolverInstalled && LoadBridge() == IntPtr.Zero)
-                throw new NativeLoadException("libtorch could not be loaded: " + Failure);
             torch.InitializeDeviceType(DeviceType.CPU);
         }
         catch (Exception e) when (e is not NativeLoadException)
