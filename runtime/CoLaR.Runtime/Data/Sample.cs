@@ -11,6 +11,9 @@ public sealed record Sample(string Question, IReadOnlyList<string> Steps, string
 {
     /// <summary>The file and line it was read from (null for generated samples).</summary>
     public SourceRef? Source { get; init; }
+
+    /// <summary>How <see cref="Answer"/> is compared with a prediction (see <see cref="Answers.Matches"/>).</summary>
+    public AnswerKind AnswerKind { get; init; } = AnswerKind.Numeric;
 }
 
 /// <summary>A data file that cannot be used, reported before any training starts: names the file and line.</summary>
