@@ -1,6 +1,7 @@
 using CoLaR.Checkpoints;
 using CoLaR.Modules;
 using CoLaR.Text;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CoLaR.Runs;
