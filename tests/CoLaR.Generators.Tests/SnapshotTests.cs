@@ -106,6 +106,26 @@ public class SnapshotTests
         Assert.Contains("Generate(", plain);
     }
 
+    [Fact]
+    public void A_reasoner_over_a_backbone_from_a_referenced_assembly()
+    {
+        var library = GeneratorHarness.RunValid(new SourceFile("Tiny.cs",
+            "using CoLaR.Specs;\nnamespace Lib;\n[Llama(Vocab = 512, Hidden = 64, Layers = 2, Heads = 4, Intermediate = 128)]\npublic partial class Tiny;\n"));
+        using var image = new MemoryStream();
+        var emitted = library.Output.WithAssemblyName("Lib").Emit(image);
+        Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics));
+
+        var app = Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create("App",
+            [Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(
+                "using CoLaR.Specs;\nnamespace App;\n[ChainOfThought(typeof(Lib.Tiny))]\npublic partial class OverLib;\n", GeneratorHarness.ParseOptions, "App.cs")],
+            [.. GeneratorHarness.References, MetadataReference.CreateFromImage(image.ToArray())], GeneratorHarness.CompilationOptions);
+        var run = GeneratorHarness.Run(app);
+        Assert.True(run.GeneratorDiagnostics.IsEmpty && run.CompilationErrors.Count == 0, run.Describe());
+        var source = Assert.Single(run.Sources);
+        Assert.Equal("App.OverLib.g.cs", source.HintName);
+        Assert.Contains("Backbone: global::Lib.Tiny.Spec,", source.SourceText.ToString());
+    }
+
     static string Strip(string hint) => hint.EndsWith(".cs", StringComparison.Ordinal) ? hint[..^3] : hint;
 
     /// <summary>Checks every snapshot before failing, so one run writes every .received file.</summary>

@@ -25,6 +25,7 @@ public sealed class SpecMutator(Random random)
         ("remove-partial", (m, t) => m.RemovePartial(t), 1),
         ("nest", (m, t) => m.Nest(t), 1),
         ("generic", (m, t) => m.MakeGeneric(t), 1),
+        ("rename", (m, t) => m.Rename(t), 1),
     ];
 
     public (string Name, Mutation Apply) Pick()
@@ -191,6 +192,17 @@ public sealed class SpecMutator(Random random)
         var target = Choose(classes);
         var outer = $"public static partial class Outer{random.Next(100)}\n{{\n{target.ToFullString()}\n}}\n";
         return Replace(text, target.FullSpan, outer);
+    }
+
+    /// <summary>Renames a spec class, sometimes to a name the generated code uses (COLAR021), sometimes breaking a typeof.</summary>
+    string? Rename(string text)
+    {
+        var root = Parse(text);
+        var classes = root.DescendantNodes().OfType<ClassDeclarationSyntax>().Where(c => c.AttributeLists.Count > 0).ToList();
+        if (classes.Count == 0) return null;
+        var target = Choose(classes);
+        var name = Choose(new[] { "Mlp", "Decoder", "Block", "Hidden", "Spec", "Backbone", "Generate", "Tensor", "Linear", "Forward", "Renamed" });
+        return Replace(text, target.Identifier.Span, name);
     }
 
     string? MakeGeneric(string text)

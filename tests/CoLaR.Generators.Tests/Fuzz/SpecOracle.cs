@@ -65,13 +65,20 @@ public static class SpecOracle
         ["LoraTargets"] = new() { ["None"] = 0, ["Q"] = 1, ["K"] = 2, ["V"] = 4, ["O"] = 8, ["Gate"] = 16, ["Up"] = 32, ["Down"] = 64, ["Attention"] = 15, ["Mlp"] = 112, ["All"] = 127 },
     };
 
-    /// <summary>Class names the generated code also uses (a spec class may not take them).</summary>
-    static readonly HashSet<string> Reserved =
+    /// <summary>Class names the generated code also uses, per role (a spec class may not take them).</summary>
+    static readonly string[] TorchSharpNames = ["Tensor", "Linear", "Embedding", "LayerNorm", "ModuleList", "F", "nn", "torch", "TorchSharp", "Enumerable", "IEnumerable"];
+
+    static readonly HashSet<string> ReservedForBackbones =
     [
         "Decoder", "DecoderLayer", "Block", "SelfAttention", "Mlp", "Vocab", "Hidden", "Layers", "Heads", "KvHeads", "HeadDim", "Intermediate",
         "MaxPositions", "QSize", "KvSize", "KvGroups", "Spec", "Config", "EmbeddingTable", "Embed", "Forward", "Logits", "CheckpointTensors",
-        "Tensor", "Linear", "Embedding", "LayerNorm", "ModuleList", "F", "nn", "torch", "TorchSharp", "Enumerable", "IEnumerable",
-        "LatentHeadModule", "ProjectorModule", "Specification", "Backbone", "MergeGroups", "PredictLatent", "ProjectThought", "ComputeSftLoss", "Generate", "Register",
+        "model", "transformer", "lm_head", "rope", .. TorchSharpNames,
+    ];
+
+    static readonly HashSet<string> ReservedForReasoners =
+    [
+        "LatentHeadModule", "ProjectorModule", "Spec", "Specification", "Backbone", "MergeGroups", "PredictLatent", "ProjectThought",
+        "ComputeSftLoss", "Generate", "Register", "backbone", "latent_head", "projector", .. TorchSharpNames,
     ];
 
     sealed class Attr(string name)
@@ -228,7 +235,8 @@ public static class SpecOracle
         var components = s.Attrs.Where(a => AcceptedBy.ContainsKey(a.Name)).ToList();
         if (backbones.Count + roots.Count > 1) return false;
         if (backbones.Count + roots.Count == 0) return components.Count == 0;
-        if (!s.Partial || s.Nested || s.Generic || s.Record || s.HasBase || Reserved.Contains(s.Name)) return false;
+        if (!s.Partial || s.Nested || s.Generic || s.Record || s.HasBase) return false;
+        if ((backbones.Count == 1 ? ReservedForBackbones : ReservedForReasoners).Contains(s.Name)) return false;
         if (backbones.Count == 1) return components.Count == 0 && BackboneValid(backbones[0]); // a component needs a root
         var root = roots[0];
         if (components.Any(c => !AcceptedBy[c.Name].Contains(root.Name))) return false;
