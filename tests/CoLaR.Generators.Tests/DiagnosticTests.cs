@@ -343,7 +343,7 @@ public class DiagnosticTests
     public void A_broken_backbone_is_reported_once_where_it_is_declared_and_its_reasoner_is_not_emitted()
     {
         var run = GeneratorHarness.Run(Usings +
-            "[Llama(Vocab = 96, Hidden = 190, Layers = 2, Heads = 6, Intermediate = 128)]\npublic partial class Tiny;\n\n" +
+            "[Llama(Vocab = 512, Hidden = 190, Layers = 2, Heads = 6, Intermediate = 128)]\npublic partial class Tiny;\n\n" +
             "[ChainOfThought(typeof(Tiny))]\npublic partial class R;");
         Assert.Equal(["COLAR001"], run.ColarDiagnostics.Select(d => d.Id));
         Assert.Empty(run.Sources);
@@ -354,7 +354,7 @@ public class DiagnosticTests
     public void A_reasoner_over_a_backbone_that_cannot_be_generated_is_not_emitted()
     {
         var run = GeneratorHarness.Run(Usings +
-            "[Llama(Vocab = 96, Hidden = 64, Layers = 2, Heads = 4, Intermediate = 128)]\npublic class Tiny;\n\n" +
+            "[Llama(Vocab = 512, Hidden = 64, Layers = 2, Heads = 4, Intermediate = 128)]\npublic class Tiny;\n\n" +
             "[ChainOfThought(typeof(Tiny))]\npublic partial class R;");
         Assert.Equal(["COLAR005"], run.ColarDiagnostics.Select(d => d.Id));
         Assert.Empty(run.Sources);
@@ -383,7 +383,7 @@ public class DiagnosticTests
         Tiny + "[LatentReasoner(typeof(Tiny))]\n[CompressionMerger(Merge.Sum)]\n[LatentHead(Intermediate = 96, Kind = Gaussian)]\npublic partial class R;",
         Tiny + "[ContinuousThought(typeof(Tiny), ThoughtsPerStep = 2.5)]\npublic partial class R;",
         Tiny + "[ChainOfThought(typeof(Tiny))]\n[Lora(Rank = 8, Targets = LoraTargets.Q | )]\npublic partial class R;",
-        "[Llama(Vocab = 96, Hidden = , Layers = 2, Heads = 6, Intermediate = 128)]\npublic partial class Tiny;\n[ChainOfThought(typeof(Tiny))]\npublic partial class R;",
+        "[Llama(Vocab = 512, Hidden = , Layers = 2, Heads = 6, Intermediate = 128)]\npublic partial class Tiny;\n[ChainOfThought(typeof(Tiny))]\npublic partial class R;",
         "[LatentHead(Intermediate = )]\npublic partial class Orphan;",
     };
 
