@@ -31,8 +31,8 @@ namespace CoLaR.Generators
             {
                 var results = context.SyntaxProvider
                     .ForAttributeWithMetadataName(SpecNames.MetadataName(name),
-                        static (node, _) => node is ClassDeclarationSyntax,
-                        (ctx, ct) => Guard(ctx, () => Parser.ParseBackbone(ctx, name, ct)))
+                        static (node, _) => IsClass(node),
+                        (ctx, ct) => Guard(() => Parser.ParseBackbone(ctx, name, ct), e => Crash(ctx, e)))
                     .Where(static r => r is not null)
                     .Select(static (r, _) => r!)
                     .WithTrackingName(TrackingNames.BackboneResults);
@@ -47,8 +47,8 @@ namespace CoLaR.Generators
             {
                 var results = context.SyntaxProvider
                     .ForAttributeWithMetadataName(SpecNames.MetadataName(name),
-                        static (node, _) => node is ClassDeclarationSyntax,
-                        (ctx, ct) => Guard(ctx, () => Parser.ParseReasoner(ctx, name, ct)))
+                        static (node, _) => IsClass(node),
+                        (ctx, ct) => Guard(() => Parser.ParseReasoner(ctx, name, ct), e => Crash(ctx, e)))
                     .Where(static r => r is not null)
                     .Select(static (r, _) => r!)
                     .WithTrackingName(TrackingNames.ReasonerResults);
@@ -63,8 +63,8 @@ namespace CoLaR.Generators
             {
                 var orphans = context.SyntaxProvider
                     .ForAttributeWithMetadataName(SpecNames.MetadataName(name),
-                        static (node, _) => node is ClassDeclarationSyntax,
-                        (ctx, ct) => GuardDiagnostics(ctx, () => Parser.ParseOrphan(ctx, name, ct)))
+                        static (node, _) => IsClass(node),
+                        (ctx, ct) => GuardDiagnostics(() => Parser.ParseOrphan(ctx, name, ct), e => Crash(ctx, e)))
                     .WithTrackingName(TrackingNames.Orphans);
                 ReportDiagnostics(context, orphans);
             }
@@ -76,21 +76,32 @@ namespace CoLaR.Generators
                 foreach (var d in list) spc.ReportDiagnostic(d.ToDiagnostic());
             });
 
+        /// <summary>Classes and records (a record is reported, COLAR016); structs and interfaces cannot carry the attributes.</summary>
+        private static bool IsClass(SyntaxNode node) => node is ClassDeclarationSyntax or RecordDeclarationSyntax;
+
         private static void Emit(SourceProductionContext spc, string ns, string className, Func<string> emit)
+        {
+            var (hint, source, error) = TryEmit(ns, className, emit);
+            if (source is not null) spc.AddSource(hint, source);
+            if (error is not null) spc.ReportDiagnostic(error.ToDiagnostic());
+        }
+
+        /// <summary>Runs an emitter: the hint name and source, or a COLAR000 warning instead of an exception.</summary>
+        internal static (string Hint, string? Source, DiagnosticInfo? Error) TryEmit(string ns, string className, Func<string> emit)
         {
             var hint = (ns.Length == 0 ? "" : ns + ".") + className + ".g.cs";
             try
             {
-                spc.AddSource(hint, emit());
+                return (hint, emit(), null);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                spc.ReportDiagnostic(Diagnostic.Create(Diagnostics.InternalError, Location.None, className, e.GetType().Name + ": " + e.Message));
+                return (hint, null, CrashInfo(null, className, e));
             }
         }
 
         /// <summary>Turns a parser crash into a COLAR000 warning at the class, never an AD0001/CS8785.</summary>
-        private static ParseResult<T>? Guard<T>(GeneratorAttributeSyntaxContext ctx, Func<ParseResult<T>?> parse) where T : class
+        internal static ParseResult<T>? Guard<T>(Func<ParseResult<T>?> parse, Func<Exception, DiagnosticInfo> crash) where T : class
         {
             try
             {
@@ -98,11 +109,11 @@ namespace CoLaR.Generators
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                return new ParseResult<T>(null, ImmutableArray.Create(Crash(ctx, e)).ToEquatableArray());
+                return new ParseResult<T>(null, ImmutableArray.Create(crash(e)).ToEquatableArray());
             }
         }
 
-        private static EquatableArray<DiagnosticInfo> GuardDiagnostics(GeneratorAttributeSyntaxContext ctx, Func<EquatableArray<DiagnosticInfo>> parse)
+        internal static EquatableArray<DiagnosticInfo> GuardDiagnostics(Func<EquatableArray<DiagnosticInfo>> parse, Func<Exception, DiagnosticInfo> crash)
         {
             try
             {
@@ -110,11 +121,15 @@ namespace CoLaR.Generators
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                return ImmutableArray.Create(Crash(ctx, e)).ToEquatableArray();
+                return ImmutableArray.Create(crash(e)).ToEquatableArray();
             }
         }
 
         private static DiagnosticInfo Crash(GeneratorAttributeSyntaxContext ctx, Exception e) =>
-            Parser.Diagnose(Diagnostics.InternalError, LocationInfo.From(ctx.TargetNode), ctx.TargetSymbol.Name, e.GetType().Name + ": " + e.Message);
+            CrashInfo(LocationInfo.From(ctx.TargetNode), ctx.TargetSymbol.Name, e);
+
+        /// <summary>COLAR000: "The CoLaR generator could not process '{class}': {exception type}: {message}".</summary>
+        internal static DiagnosticInfo CrashInfo(LocationInfo? at, string className, Exception e) =>
+            Parser.Diagnose(Diagnostics.InternalError, at, className, e.GetType().Name + ": " + e.Message);
     }
 }

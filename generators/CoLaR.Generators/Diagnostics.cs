@@ -17,7 +17,7 @@ namespace CoLaR.Generators
         public static readonly DiagnosticDescriptor InternalError = new(
             "COLAR000", "The CoLaR generator failed",
             "The CoLaR generator could not process '{0}': {1}",
-            Category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+            Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: "docs/spec-language.md#colar000");
 
         public static readonly DiagnosticDescriptor HiddenNotDivisibleByHeads = Error(
             "COLAR001", "Hidden size is not divisible by the number of heads",
@@ -73,15 +73,16 @@ namespace CoLaR.Generators
 
         public static readonly DiagnosticDescriptor BadRopeScaling = Error(
             "COLAR014", "Invalid RoPE scaling",
-            "RoPE scaling needs RopeScaling >= 1 and RopeLowFreqFactor ({0}) < RopeHighFreqFactor ({1}), got RopeScaling = {2}");
+            "RoPE scaling needs RopeScaling >= 1, 0 < RopeLowFreqFactor < RopeHighFreqFactor and RopeOriginalMaxPositions > 0; " +
+            "got RopeScaling = {0}, RopeLowFreqFactor = {1}, RopeHighFreqFactor = {2}, RopeOriginalMaxPositions = {3}");
 
         public static readonly DiagnosticDescriptor DeterministicNll = Error(
             "COLAR015", "NLL loss on a deterministic latent head",
             "A deterministic latent head has no variance, so its NLL is undefined: use Loss = LatentLoss.Mse or Kind = LatentHeadKind.Gaussian");
 
         public static readonly DiagnosticDescriptor NestedOrGeneric = Error(
-            "COLAR016", "Spec class is nested or generic",
-            "'{0}' is nested or generic: declare specs as top-level, non-generic classes");
+            "COLAR016", "Spec class is nested, generic or a record",
+            "'{0}' is {1}: declare specs as top-level, non-generic classes");
 
         public static readonly DiagnosticDescriptor BadThoughtCount = Error(
             "COLAR017", "Continuous thought counts do not fit",
@@ -99,13 +100,17 @@ namespace CoLaR.Generators
             "COLAR020", "Spec class declares a base class",
             "'{0}' derives from '{1}', but the generated code derives it from {2}: remove the base class");
 
+        public static readonly DiagnosticDescriptor ReservedName = Error(
+            "COLAR021", "Spec class name clashes with the generated code",
+            "'{0}' is also {1} in the code generated for a {2}: rename the class");
+
         /// <summary>All descriptors, for documentation checks.</summary>
         public static readonly DiagnosticDescriptor[] All =
         {
             InternalError, HiddenNotDivisibleByHeads, HeadsNotDivisibleByKvHeads, OddRotaryHeadDim, NonPositiveSize,
             NotPartial, Duplicate, LatentHeadWidthMismatch, MergerWidthMismatch, MissingComponent,
             BadCompressionRange, VocabularyTooSmall, NotABackbone, ComponentNotApplicable, BadRopeScaling,
-            DeterministicNll, NestedOrGeneric, BadThoughtCount, BadLoraRank, OutOfRange, HasBaseClass,
+            DeterministicNll, NestedOrGeneric, BadThoughtCount, BadLoraRank, OutOfRange, HasBaseClass, ReservedName,
         };
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Globalization;
 using CoLaR.Generators.Helpers;
 using CoLaR.Generators.Model;
@@ -11,6 +12,29 @@ namespace CoLaR.Generators
     /// </summary>
     internal static partial class Emitter
     {
+        /// <summary>
+        /// Names the generated backbone declares, or uses unqualified, inside the spec class: a spec class
+        /// with one of these names would not compile (COLAR021). Value: what the name is, for the message.
+        /// </summary>
+        public static readonly IReadOnlyDictionary<string, string> BackboneNames = Names(
+            ("a nested class", new[] { "Decoder", "DecoderLayer", "Block", "SelfAttention", "Mlp" }),
+            ("a member", new[] { "Vocab", "Hidden", "Layers", "Heads", "KvHeads", "HeadDim", "Intermediate", "MaxPositions", "QSize", "KvSize",
+                "KvGroups", "Spec", "Config", "EmbeddingTable", "Embed", "Forward", "Logits", "CheckpointTensors", "model", "transformer", "lm_head", "rope" }),
+            ("a TorchSharp name", TorchSharpNames));
+
+        /// <summary>Type and namespace names the generated code uses unqualified (a property: static initialisers in partial files run in no set order).</summary>
+        private static string[] TorchSharpNames =>
+            new[] { "Tensor", "Linear", "Embedding", "LayerNorm", "ModuleList", "F", "nn", "torch", "TorchSharp", "Enumerable", "IEnumerable" };
+
+        private static IReadOnlyDictionary<string, string> Names(params (string What, string[] Names)[] groups)
+        {
+            var result = new Dictionary<string, string>(System.StringComparer.Ordinal);
+            foreach (var (what, names) in groups)
+                foreach (var name in names)
+                    result[name] = what;
+            return result;
+        }
+
         public static string Backbone(BackboneSpec s)
         {
             var w = new SourceWriter();
@@ -65,9 +89,12 @@ namespace CoLaR.Generators
             w.Indent();
             w.Line($"Name: {Literal.String(s.ClassName)}, Family: global::CoLaR.Modules.BackboneFamily.{s.Family},");
             w.Line($"Vocab: Vocab, Hidden: Hidden, Layers: Layers, Heads: Heads, KvHeads: KvHeads, HeadDim: HeadDim,");
+            bool scaled = s.HasRope && s.RopeScaling != 0;
             w.Line($"Intermediate: Intermediate, MaxPositions: MaxPositions, NormEps: {Literal.Double(s.NormEps)}, TieEmbeddings: {Literal.Bool(s.TieEmbeddings)}" +
-                   (s.HasRope ? $", RopeTheta: {Literal.Double(s.RopeTheta)}" : "") +
-                   (s.HasRope && s.RopeScaling != 0 ? $",\n    RopeScaling: new({Literal.Double(s.RopeScaling)}, {Literal.Double(s.RopeLowFreqFactor)}, {Literal.Double(s.RopeHighFreqFactor)}, {s.RopeOriginalMaxPositions})" : "") + ");");
+                   (s.HasRope ? $", RopeTheta: {Literal.Double(s.RopeTheta)}" : "") + (scaled ? "," : ");"));
+            if (scaled)
+                w.Line($"RopeScaling: new(Factor: {Literal.Double(s.RopeScaling)}, LowFreqFactor: {Literal.Double(s.RopeLowFreqFactor)}, " +
+                       $"HighFreqFactor: {Literal.Double(s.RopeHighFreqFactor)}, OriginalMaxPositions: {s.RopeOriginalMaxPositions}));");
             w.Outdent();
             w.Line();
             w.Line("public override global::CoLaR.Modules.BackboneConfig Config => Spec;");
@@ -208,9 +235,9 @@ namespace CoLaR.Generators
                         var v = qkv.narrow(-1, QSize + KvSize, KvSize).view(b, t, KvHeads, HeadDim);   // [B, T, {{s.KvHeads}}, {{s.HeadDim}}]
                 """);
             if (qkNorm)
-                w.Lines("""
-                            q = q_norm.forward(q);                                                     // per-head RMSNorm
-                            k = k_norm.forward(k);
+                w.Lines($$"""
+                            q = q_norm.forward(q);                                                         // [B, T, {{s.Heads}}, {{s.HeadDim}}], RMSNorm per head
+                            k = k_norm.forward(k);                                                         // [B, T, {{s.KvHeads}}, {{s.HeadDim}}], RMSNorm per head
                     """);
             w.Lines($$"""
                         q = global::CoLaR.Modules.Rope.Apply(q.transpose(1, 2), cos, sin);             // [B, {{s.Heads}}, T, {{s.HeadDim}}]
@@ -220,8 +247,8 @@ namespace CoLaR.Generators
                 """);
             if (s.KvGroups > 1)
                 w.Lines($$"""
-                            k = global::CoLaR.Modules.AttentionOps.RepeatKv(k, KvGroups);              // [B, {{s.Heads}}, S, {{s.HeadDim}}]
-                            v = global::CoLaR.Modules.AttentionOps.RepeatKv(v, KvGroups);              // [B, {{s.Heads}}, S, {{s.HeadDim}}]
+                            k = global::CoLaR.Modules.AttentionOps.RepeatKv(k, KvGroups);                  // [B, {{s.Heads}}, S, {{s.HeadDim}}]
+                            v = global::CoLaR.Modules.AttentionOps.RepeatKv(v, KvGroups);                  // [B, {{s.Heads}}, S, {{s.HeadDim}}]
                     """);
             w.Lines($$"""
                         var y = global::CoLaR.Modules.AttentionOps.Sdpa(q, k, v, mask);                // [B, {{s.Heads}}, T, {{s.HeadDim}}]

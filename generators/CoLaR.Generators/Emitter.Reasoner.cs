@@ -9,6 +9,13 @@ namespace CoLaR.Generators
     {
         private const string M = "global::CoLaR.Modules.";
 
+        /// <summary>Names the generated reasoner declares, or uses unqualified, inside the spec class (COLAR021).</summary>
+        public static readonly IReadOnlyDictionary<string, string> ReasonerNames = Names(
+            ("a nested class", new[] { "LatentHeadModule", "ProjectorModule" }),
+            ("a member", new[] { "Spec", "Specification", "Backbone", "MergeGroups", "PredictLatent", "ProjectThought", "ComputeSftLoss",
+                "Generate", "Register", "backbone", "latent_head", "projector" }),
+            ("a TorchSharp name", TorchSharpNames));
+
         /// <summary>Reasoner spec → the module that composes the backbone with its heads, its spec as data, and its registration.</summary>
         public static string Reasoner(ReasonerSpec s)
         {
@@ -151,13 +158,33 @@ namespace CoLaR.Generators
             if (s.Thoughts is { } t) args.Add($"Thoughts: new(PerStep: {t.PerStep}, Max: {t.Max})");
             if (s.Projector is { } p) args.Add($"Projector: new(Intermediate: {p.Intermediate}, LayerNorm: {Literal.Bool(p.LayerNorm)})");
             if (s.Teacher is { } te) args.Add($"Teacher: new(Weight: {Literal.Double(te.Weight)}, Loss: global::CoLaR.Specs.AlignmentLoss.{te.Loss}, Normalize: {Literal.Bool(te.Normalize)})");
-            if (s.Lora is { } l) args.Add($"Lora: new(Rank: {l.Rank}, Alpha: {Literal.Double(l.Alpha)}, Targets: (global::CoLaR.Specs.LoraTargets){l.Targets})");
+            if (s.Lora is { } l) args.Add($"Lora: new(Rank: {l.Rank}, Alpha: {Literal.Double(l.Alpha)}, Targets: {LoraTargets(l.Targets)})");
             for (int i = 0; i < args.Count; i++) w.Line(args[i] + (i == args.Count - 1 ? ");" : ","));
             w.Outdent();
             w.Line();
         }
 
         private static string RuntimeMethod(Method method) => method.ToString();
+
+        /// <summary>LoRA targets as the flags a user writes: "LoraTargets.All", "LoraTargets.Attention | LoraTargets.Up".</summary>
+        internal static string LoraTargets(int targets)
+        {
+            var names = new List<string>();
+            foreach (var (name, bits) in LoraFlags)
+                if ((targets & bits) == bits && bits != 0)
+                {
+                    names.Add("global::CoLaR.Specs.LoraTargets." + name);
+                    targets &= ~bits;
+                }
+            if (targets != 0 || names.Count == 0) names.Add("(global::CoLaR.Specs.LoraTargets)(" + targets + ")"); // unreachable after COLAR018/019
+            return string.Join(" | ", names);
+        }
+
+        /// <summary>The LoraTargets members, composites first (the runtime enum's values).</summary>
+        internal static readonly (string Name, int Bits)[] LoraFlags =
+        {
+            ("All", 127), ("Attention", 15), ("Mlp", 112), ("Q", 1), ("K", 2), ("V", 4), ("O", 8), ("Gate", 16), ("Up", 32), ("Down", 64),
+        };
 
         private static void Merge(SourceWriter w, MergeKind merge, int hidden)
         {
@@ -170,8 +197,8 @@ namespace CoLaR.Generators
             string result = merge switch
             {
                 MergeKind.Sum => "sum",
-                MergeKind.Mean => "sum / count",
-                _ => "sum / count.sqrt()",
+                MergeKind.Mean => "(sum / count)",
+                _ => "(sum / count.sqrt())",
             };
             w.Lines($$"""
                 /// <summary>{{summary}}</summary>
@@ -180,8 +207,11 @@ namespace CoLaR.Generators
                     using var scope = torch.NewDisposeScope();
                     var mask = realMask.to(groups.dtype).unsqueeze(-1);           // [N, c, 1]
                     var sum = (groups * mask).sum(1);                             // [N, {{hidden}}]
-                    var count = mask.sum(1).clamp_min(1);                         // [N, 1]
-                    return ({{result}}).MoveToOuterDisposeScope();{{new string(' ', System.Math.Max(1, 22 - result.Length))}}// [N, {{hidden}}]
+                """);
+            if (merge != MergeKind.Sum)
+                w.Line("    var count = mask.sum(1).clamp_min(1);                         // [N, 1] real tokens per group");
+            w.Lines($$"""
+                    {{("return " + result + ".MoveToOuterDisposeScope();").PadRight(61)}} // [N, {{hidden}}]
                 }
 
                 """);

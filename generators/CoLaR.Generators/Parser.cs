@@ -26,20 +26,31 @@ namespace CoLaR.Generators
 
         public static ParseResult<BackboneSpec>? ParseBackbone(GeneratorAttributeSyntaxContext context, string attribute, CancellationToken cancellation)
         {
-            if (context.TargetSymbol is not INamedTypeSymbol type) return null;
+            if (context.TargetSymbol is not INamedTypeSymbol type || IsHalfTyped(context.TargetNode)) return null;
             var attributes = AttributeArgs.Read(type);
             var own = attributes.FirstOrDefault(a => SpecNames.Backbones.Contains(a.Name));
             if (own is null || own.Name != attribute) return null; // the first backbone attribute's pipeline owns the class
+            if (attributes.Any(a => a.IsBroken)) return null;     // the compiler speaks first
             cancellation.ThrowIfCancellationRequested();
 
             var diagnostics = new List<DiagnosticInfo>();
-            CheckClass(type, context.TargetNode, own.Name, BackboneBase, diagnostics);
+            var spec = CheckedBackbone(type, attributes, own, ClassLocation(context.TargetNode), diagnostics, cancellation);
+            return new ParseResult<BackboneSpec>(HasErrors(diagnostics) ? null : spec, diagnostics.ToEquatableArray());
+        }
+
+        /// <summary>
+        /// The backbone spec of a class with every diagnostic about it: the class itself, conflicting
+        /// attributes, the sizes. A reasoner calls it too (with no location) to know whether code was
+        /// generated for its backbone.
+        /// </summary>
+        private static BackboneSpec CheckedBackbone(INamedTypeSymbol type, List<AttributeArgs> attributes, AttributeArgs own,
+            LocationInfo? at, List<DiagnosticInfo> diagnostics, CancellationToken cancellation)
+        {
+            CheckClass(type, at, own.Name, BackboneBase, "backbone", Emitter.BackboneNames, diagnostics, cancellation);
             foreach (var other in attributes.Where(a => a != own && (SpecNames.Backbones.Contains(a.Name) || SpecNames.Roots.Contains(a.Name))))
                 diagnostics.Add(Diagnose(Diagnostics.Duplicate, other.Location, type.Name, own.Name, other.Name,
                     SpecNames.Backbones.Contains(other.Name) ? "backbone" : "role (backbone or reasoner)"));
-
-            var spec = BuildBackbone(type, own, diagnostics);
-            return new ParseResult<BackboneSpec>(HasErrors(diagnostics) ? null : spec, diagnostics.ToEquatableArray());
+            return BuildBackbone(type, own, diagnostics);
         }
 
         /// <summary>The backbone spec of a class (defaults resolved), with its shape diagnostics added to <paramref name="diagnostics"/>.</summary>
@@ -51,6 +62,7 @@ namespace CoLaR.Generators
             int kvHeads = gpt2 ? heads : a.Int("KvHeads", 0);
             int headDim = gpt2 ? 0 : a.Int("HeadDim", 0);
             int intermediate = a.Int("Intermediate", 0);
+            long gpt2Intermediate = 4L * hidden; // GPT-2's default; may not fit an int (COLAR019)
             var spec = new BackboneSpec(
                 Namespace: NamespaceOf(type),
                 ClassName: type.Name,
@@ -61,7 +73,7 @@ namespace CoLaR.Generators
                 Heads: heads,
                 KvHeads: kvHeads == 0 ? heads : kvHeads,
                 HeadDim: headDim != 0 ? headDim : heads > 0 && hidden % heads == 0 ? hidden / heads : 0,
-                Intermediate: gpt2 && intermediate == 0 ? 4 * hidden : intermediate,
+                Intermediate: gpt2 && intermediate == 0 ? (int)System.Math.Max(int.MinValue, System.Math.Min(int.MaxValue, gpt2Intermediate)) : intermediate,
                 MaxPositions: a.Int("MaxPositions", gpt2 ? 1024 : 2048),
                 NormEps: a.Double("NormEps", 1e-5),
                 TieEmbeddings: a.Bool("TieEmbeddings", gpt2),
@@ -70,7 +82,7 @@ namespace CoLaR.Generators
                 RopeLowFreqFactor: a.Double("RopeLowFreqFactor", 1),
                 RopeHighFreqFactor: a.Double("RopeHighFreqFactor", 4),
                 RopeOriginalMaxPositions: a.Int("RopeOriginalMaxPositions", 8192));
-            ShapeChecker.CheckBackbone(spec, a, explicitKvHeads: kvHeads, explicitHeadDim: headDim, diagnostics);
+            ShapeChecker.CheckBackbone(spec, a, explicitKvHeads: kvHeads, explicitHeadDim: headDim, explicitIntermediate: intermediate, diagnostics);
             return spec;
         }
 
@@ -78,15 +90,16 @@ namespace CoLaR.Generators
 
         public static ParseResult<ReasonerSpec>? ParseReasoner(GeneratorAttributeSyntaxContext context, string attribute, CancellationToken cancellation)
         {
-            if (context.TargetSymbol is not INamedTypeSymbol type) return null;
+            if (context.TargetSymbol is not INamedTypeSymbol type || IsHalfTyped(context.TargetNode)) return null;
             var attributes = AttributeArgs.Read(type);
             var root = attributes.FirstOrDefault(a => SpecNames.Roots.Contains(a.Name));
             if (root is null || root.Name != attribute) return null;
             if (attributes.Any(a => SpecNames.Backbones.Contains(a.Name))) return null; // reported by the backbone pipeline
+            if (attributes.Any(a => a.IsBroken)) return null;                          // the compiler speaks first
             cancellation.ThrowIfCancellationRequested();
 
             var diagnostics = new List<DiagnosticInfo>();
-            CheckClass(type, context.TargetNode, root.Name, ReasonerBase, diagnostics);
+            CheckClass(type, ClassLocation(context.TargetNode), root.Name, ReasonerBase, "reasoner", Emitter.ReasonerNames, diagnostics, cancellation);
             foreach (var other in attributes.Where(a => a != root && SpecNames.Roots.Contains(a.Name)))
                 diagnostics.Add(Diagnose(Diagnostics.Duplicate, other.Location, type.Name, root.Name, other.Name, "reasoner root"));
 
@@ -101,17 +114,23 @@ namespace CoLaR.Generators
 
             // The backbone: a class carrying a backbone attribute, here or in a referenced assembly.
             var backboneType = root.PositionalType(0);
-            if (backboneType is null || backboneType.TypeKind == TypeKind.Error)
+            if (!root.HasPositional(0) || (backboneType is not null && HasErrors(backboneType)))
                 return new ParseResult<ReasonerSpec>(null, diagnostics.ToEquatableArray()); // the compiler reports the typo
-            var backboneArgs = AttributeArgs.Read(backboneType).FirstOrDefault(a => SpecNames.Backbones.Contains(a.Name));
+            var backboneAttributes = backboneType is INamedTypeSymbol named ? AttributeArgs.Read(named) : new List<AttributeArgs>();
+            var backboneArgs = backboneAttributes.FirstOrDefault(a => SpecNames.Backbones.Contains(a.Name));
             if (backboneArgs is null)
             {
-                diagnostics.Add(Diagnose(Diagnostics.NotABackbone, root.WherePositional(0), backboneType.ToDisplayString()));
+                // typeof(int), typeof(int[]), typeof(SomeReasoner), or null.
+                diagnostics.Add(Diagnose(Diagnostics.NotABackbone, root.WherePositional(0), backboneType?.ToDisplayString() ?? "null"));
                 return new ParseResult<ReasonerSpec>(null, diagnostics.ToEquatableArray());
             }
+            // Every diagnostic about the backbone is reported where it is declared; here it only means
+            // that no code was generated for it, so a reasoner around it would not compile either.
+            if (backboneAttributes.Any(a => a.IsBroken))
+                return new ParseResult<ReasonerSpec>(null, diagnostics.ToEquatableArray()); // the compiler reports it there
             var backboneDiagnostics = new List<DiagnosticInfo>();
-            var backbone = BuildBackbone(backboneType, backboneArgs, backboneDiagnostics);
-            bool backboneBroken = HasErrors(backboneDiagnostics); // reported where the backbone is declared
+            var backbone = CheckedBackbone((INamedTypeSymbol)backboneType!, backboneAttributes, backboneArgs, null, backboneDiagnostics, cancellation);
+            bool backboneBroken = HasErrors(backboneDiagnostics);
 
             var method = root.Name switch
             {
@@ -177,11 +196,11 @@ namespace CoLaR.Generators
         /// <summary>A component attribute on a class with no reasoner root: it would silently do nothing.</summary>
         public static EquatableArray<DiagnosticInfo> ParseOrphan(GeneratorAttributeSyntaxContext context, string attribute, CancellationToken cancellation)
         {
-            if (context.TargetSymbol is not INamedTypeSymbol type) return EquatableArray<DiagnosticInfo>.Empty;
+            if (context.TargetSymbol is not INamedTypeSymbol type || IsHalfTyped(context.TargetNode)) return EquatableArray<DiagnosticInfo>.Empty;
             var attributes = AttributeArgs.Read(type);
             if (attributes.Any(a => SpecNames.Roots.Contains(a.Name))) return EquatableArray<DiagnosticInfo>.Empty;
             var component = attributes.FirstOrDefault(a => a.Name == attribute);
-            if (component is null) return EquatableArray<DiagnosticInfo>.Empty;
+            if (component is null || component.IsBroken) return EquatableArray<DiagnosticInfo>.Empty;
             return new[]
             {
                 Diagnose(Diagnostics.ComponentNotApplicable, component.Location, component.Name, type.Name, RootList(SpecNames.AcceptedBy[component.Name])),
@@ -190,23 +209,48 @@ namespace CoLaR.Generators
 
         // ---- Shared checks ----
 
-        private static void CheckClass(INamedTypeSymbol type, SyntaxNode node, string attribute, string expectedBase, List<DiagnosticInfo> diagnostics)
+        /// <summary>A class whose name is not typed yet ("public partial class" at the end of a file).</summary>
+        private static bool IsHalfTyped(SyntaxNode node) =>
+            node is TypeDeclarationSyntax declaration && (declaration.Identifier.IsMissing || declaration.Identifier.ValueText.Length == 0);
+
+        /// <summary>An unresolved type, or one built from it (<c>Missing[]</c>, <c>List&lt;Missing&gt;</c>): the compiler reports it.</summary>
+        private static bool HasErrors(ITypeSymbol type) => type switch
         {
-            var declaration = node as ClassDeclarationSyntax;
-            var at = LocationInfo.From(declaration?.Identifier.GetLocation()) ?? LocationInfo.From(node);
-            bool isPartial = type.DeclaringSyntaxReferences
-                .Select(r => r.GetSyntax())
-                .OfType<TypeDeclarationSyntax>()
-                .Any(d => d.Modifiers.Any(m => m.IsKind(SyntaxKind.PartialKeyword)));
+            { TypeKind: TypeKind.Error } => true,
+            IArrayTypeSymbol array => HasErrors(array.ElementType),
+            IPointerTypeSymbol pointer => HasErrors(pointer.PointedAtType),
+            INamedTypeSymbol named => named.TypeArguments.Any(HasErrors),
+            _ => false,
+        };
+
+        /// <summary>Where a class diagnostic points: the class's identifier.</summary>
+        private static LocationInfo? ClassLocation(SyntaxNode node) =>
+            node is TypeDeclarationSyntax declaration ? LocationInfo.From(declaration.Identifier.GetLocation()) : LocationInfo.From(node);
+
+        /// <summary>
+        /// Can code be generated for this class: partial, top-level, non-generic, a class rather than a
+        /// record, no base class of its own, and a name that the generated members do not use.
+        /// </summary>
+        private static void CheckClass(INamedTypeSymbol type, LocationInfo? at, string attribute, string expectedBase,
+            string role, IReadOnlyDictionary<string, string> reservedNames, List<DiagnosticInfo> diagnostics, CancellationToken cancellation)
+        {
+            var declarations = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellation)).OfType<TypeDeclarationSyntax>().ToList();
+            // A type from a referenced assembly has no declarations here: its code was generated there.
+            bool isPartial = declarations.Count == 0 || declarations.Any(d => d.Modifiers.Any(m => m.IsKind(SyntaxKind.PartialKeyword)));
             if (!isPartial) diagnostics.Add(Diagnose(Diagnostics.NotPartial, at, type.Name, attribute));
-            if (type.ContainingType is not null || type.IsGenericType) diagnostics.Add(Diagnose(Diagnostics.NestedOrGeneric, at, type.Name));
+            if (type.ContainingType is not null)
+                diagnostics.Add(Diagnose(Diagnostics.NestedOrGeneric, at, type.Name, "nested in '" + type.ContainingType.ToDisplayString() + "'"));
+            if (type.IsGenericType) diagnostics.Add(Diagnose(Diagnostics.NestedOrGeneric, at, type.Name, "generic"));
+            if (type.IsRecord) diagnostics.Add(Diagnose(Diagnostics.NestedOrGeneric, at, type.Name, "a record"));
             var baseType = type.BaseType;
-            if (baseType is not null && baseType.SpecialType != SpecialType.System_Object && baseType.TypeKind != TypeKind.Error)
+            if (baseType is not null && baseType.SpecialType != SpecialType.System_Object && baseType.TypeKind != TypeKind.Error && !type.IsRecord)
             {
                 var name = baseType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
                 if (name != expectedBase)
                     diagnostics.Add(Diagnose(Diagnostics.HasBaseClass, at, type.Name, baseType.ToDisplayString(), expectedBase.Replace("global::", "")));
             }
+            if (reservedNames.TryGetValue(type.Name, out var what))
+                diagnostics.Add(Diagnose(Diagnostics.ReservedName, at, type.Name, what, role));
         }
 
         internal static DiagnosticInfo Diagnose(DiagnosticDescriptor descriptor, LocationInfo? location, params object[] args) =>

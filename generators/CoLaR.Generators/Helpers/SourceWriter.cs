@@ -51,6 +51,9 @@ namespace CoLaR.Generators.Helpers
         /// <summary>A C# double literal that round-trips, in the invariant culture.</summary>
         public static string Double(double value)
         {
+            if (double.IsNaN(value)) return "double.NaN";
+            if (double.IsPositiveInfinity(value)) return "double.PositiveInfinity";
+            if (double.IsNegativeInfinity(value)) return "double.NegativeInfinity";
             var s = value.ToString("R", CultureInfo.InvariantCulture);
             if (s.IndexOfAny(new[] { '.', 'E', 'e' }) < 0 && !s.Contains("Infinity") && !s.Contains("NaN")) s += ".0";
             return s;

@@ -2,15 +2,17 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using CoLaR.Generators.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
-namespace CoLaR.Generators.Model
+namespace CoLaR.Generators
 {
     /// <summary>
     /// One applied CoLaR attribute, read defensively: a half-typed or erroneous argument reads as
     /// "not given" (the compiler reports it), never as an exception. Remembers where each argument was
-    /// written so a diagnostic can point at the number at fault.
+    /// written so a diagnostic can point at the number at fault. A parsing helper, not a pipeline model:
+    /// it holds <see cref="TypedConstant"/>s (symbols), so it never leaves the transform.
     /// </summary>
     internal sealed class AttributeArgs
     {
@@ -23,6 +25,13 @@ namespace CoLaR.Generators.Model
         public string Name { get; }
         public LocationInfo? Location { get; }
 
+        /// <summary>
+        /// The compiler reports an error in this attribute (half-typed argument, wrong type, unknown
+        /// property, no matching constructor). The generator then stays silent about the class: its
+        /// numbers are not known yet, and the compiler's error is the one to fix.
+        /// </summary>
+        public bool IsBroken { get; }
+
         public AttributeArgs(AttributeData data, string name)
         {
             Name = name;
@@ -31,14 +40,21 @@ namespace CoLaR.Generators.Model
             foreach (var arg in data.ConstructorArguments) _positional.Add(arg);
             foreach (var pair in data.NamedArguments) _named[pair.Key] = pair.Value;
 
+            int namedWritten = 0, positionalWritten = 0;
             if (syntax?.ArgumentList is { } list)
             {
                 foreach (var arg in list.Arguments)
                 {
-                    if (arg.NameEquals is { } nameEquals) _namedLocations[nameEquals.Name.Identifier.ValueText] = LocationInfo.From(arg);
-                    else if (arg.NameColon is null) _positionalLocations.Add(LocationInfo.From(arg));
+                    if (arg.NameEquals is { } nameEquals) { _namedLocations[nameEquals.Name.Identifier.ValueText] = LocationInfo.From(arg); namedWritten++; }
+                    else { if (arg.NameColon is null) _positionalLocations.Add(LocationInfo.From(arg)); positionalWritten++; }
                 }
             }
+            IsBroken = syntax?.ContainsDiagnostics == true
+                || data.AttributeConstructor is null
+                || _positional.Any(c => c.Kind == TypedConstantKind.Error)
+                || _named.Values.Any(c => c.Kind == TypedConstantKind.Error)
+                || _named.Count < namedWritten                 // an argument the compiler dropped (unknown property)
+                || _positional.Count < positionalWritten;
         }
 
         public bool Has(string property) => _named.TryGetValue(property, out var c) && c.Kind != TypedConstantKind.Error && c.Value is not null;
@@ -64,9 +80,15 @@ namespace CoLaR.Generators.Model
         public int PositionalInt(int index, int fallback) =>
             index < _positional.Count && _positional[index].Kind != TypedConstantKind.Error ? ToInt(_positional[index].Value, fallback) : fallback;
 
-        /// <summary>A <c>typeof(X)</c> constructor argument; null when absent or not yet resolvable.</summary>
-        public INamedTypeSymbol? PositionalType(int index) =>
-            index < _positional.Count && _positional[index].Kind == TypedConstantKind.Type ? _positional[index].Value as INamedTypeSymbol : null;
+        /// <summary>
+        /// A <c>typeof(X)</c> constructor argument: the type (any kind: <c>typeof(int[])</c> is an array type),
+        /// or null when the argument is absent, erroneous (the compiler reports it), or <c>null</c>.
+        /// </summary>
+        public ITypeSymbol? PositionalType(int index) =>
+            index < _positional.Count && _positional[index].Kind == TypedConstantKind.Type ? _positional[index].Value as ITypeSymbol : null;
+
+        /// <summary>True when the constructor argument at <paramref name="index"/> was given and the compiler accepted it.</summary>
+        public bool HasPositional(int index) => index < _positional.Count && _positional[index].Kind != TypedConstantKind.Error;
 
         private static int ToInt(object? value, int fallback)
         {
