@@ -18,6 +18,18 @@ public sealed class ConfigException(string message) : Exception(message);
 /// </summary>
 public static class RunConfig
 {
+    /// <summary>Short names users type for common options.</summary>
+    static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal)
+    {
+        ["lr"] = "learning_rate", ["bs"] = "batch_size", ["wd"] = "weight_decay", ["clip"] = "gradient_clip", ["warmup"] = "warmup_steps",
+    };
+
+    static string Canonical(string key)
+    {
+        key = key.Trim().Replace('-', '_');
+        return Aliases.TryGetValue(key, out var full) ? full : key;
+    }
+
     /// <summary>Reads a JSON object of options; an error names the file and what is wrong.</summary>
     public static Dictionary<string, (string Value, string Source)> ReadFile(string path)
     {
@@ -40,7 +52,7 @@ public static class RunConfig
         {
             if (value is null) continue;
             string text = value is JsonValue v && v.TryGetValue<string>(out var s) ? s : value.ToJsonString();
-            result[key] = (text, path);
+            result[Canonical(key)] = (text, path);
         }
         return result;
     }
@@ -53,7 +65,7 @@ public static class RunConfig
         {
             int eq = token.IndexOf('=');
             if (eq <= 0) throw new ConfigException($"'{token}' is not an option override; write key=value (for example steps=500)");
-            result[token[..eq].Trim().Replace('-', '_')] = (token[(eq + 1)..].Trim(), "command line");
+            result[Canonical(token[..eq])] = (token[(eq + 1)..].Trim(), "command line");
         }
         return result;
     }
