@@ -48,8 +48,8 @@ public static class LatentInference
         }
 
         var answers = AnswerDecoder.AfterClosingThink(backbone, state, layout, spec.MaxAnswerTokens, request.AnswerDecoding, request.Generator);
-        var stepCounts = steps.data<long>().ToArray();
-        var stopped = done.data<bool>().ToArray();
+        var stepCounts = steps.cpu().data<long>().ToArray();
+        var stopped = done.cpu().data<bool>().ToArray();
         return new GenerationResult(Enumerable.Range(0, (int)b)
             .Select(i => new GeneratedAnswer(layout.Tokenizer.Decode(answers[i]), (int)stepCounts[i], null, stopped[i]))
             .ToList());

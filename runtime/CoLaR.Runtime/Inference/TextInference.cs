@@ -35,7 +35,7 @@ public static class TextInference
             for (int t = 0; t <= maxSteps && inAnswer.Contains(false); t++)
             {
                 using var step = torch.NewDisposeScope();
-                var picked = backbone.Logits(last).argmax(-1).data<long>().ToArray();
+                var picked = backbone.Logits(last).argmax(-1).cpu().data<long>().ToArray();
                 var feed = new long[b];
                 var active = new bool[b];
                 for (int i = 0; i < b; i++)

@@ -20,7 +20,10 @@ namespace CoLaR.Training.Grpo;
 /// <param name="AnswerText">The decoded answer.</param>
 /// <param name="Correct">Whether the answer matched the gold one.</param>
 /// <param name="Reward">1 if correct (÷ max(1, #L) with the length penalty), else 0.</param>
-public sealed record Rollout(int Question, int[] Prompt, Tensor Latents, int[] AnswerTokens, bool StoppedByModel, string AnswerText, bool Correct, double Reward)
+/// <param name="SampledLogProbs">Log-probabilities recorded while sampling, in <see cref="Rollouts.Score"/>'s order (latents, the ### when the
+/// model chose it, answer tokens): a check that the teacher-forced scoring sees exactly what was sampled.</param>
+public sealed record Rollout(int Question, int[] Prompt, Tensor Latents, int[] AnswerTokens, bool StoppedByModel, string AnswerText, bool Correct, double Reward,
+    float[] SampledLogProbs)
 {
     public int Steps => (int)Latents.shape[0];
 }
@@ -49,23 +52,32 @@ public static class Rollouts
         var (ids, mask) = Batching.Pad(prompts, layout.PadId, left: true, device);
         using var state = new DecodeState(backbone, ids, mask, out var last);
         var latents = Enumerable.Range(0, n).Select(_ => new List<Tensor>()).ToArray();
-        var done = SampledThink(backbone, last, layout.ThinkId, decoding, generator);
+        var latentLogProbs = Enumerable.Range(0, n).Select(_ => new List<float>()).ToArray();
+        var stopLogProbs = new float[n];
+        var done = SampledThink(backbone, last, layout.ThinkId, decoding, generator, stopLogProbs, null);
         var stopped = (bool[])done.Clone();
         for (int s = 0; s < spec.MaxLatentSteps && done.Contains(false); s++)
         {
             using var step = torch.NewDisposeScope();
-            var z = model.PredictLatent(last).Rsample(latentTemperature, generator);           // [N, H] normalised
+            var distribution = model.PredictLatent(last);
+            var z = distribution.Rsample(latentTemperature, generator);                          // [N, H] normalised
             var zCpu = z.cpu();
+            var zLogProbs = distribution.LogProb(z).cpu().data<float>().ToArray();
             for (int i = 0; i < n; i++)
-                if (!done[i]) latents[i].Add(zCpu[i].clone().DetachFromDisposeScope());
+            {
+                if (done[i]) continue;
+                latents[i].Add(zCpu[i].clone().DetachFromDisposeScope());
+                latentLogProbs[i].Add(zLogProbs[i]);
+            }
             var active = torch.tensor(done.Select(d => !d).ToArray(), device: device);
             var next = state.Step(z * std, active);
             last = torch.where(active.unsqueeze(1), next, last).MoveToOuterDisposeScope();
-            var think = SampledThink(backbone, next, layout.ThinkId, decoding, generator);
+            var think = SampledThink(backbone, next, layout.ThinkId, decoding, generator, stopLogProbs, done);
             for (int i = 0; i < n; i++)
                 if (!done[i] && think[i]) { done[i] = true; stopped[i] = true; }
         }
-        var answers = AnswerDecoder.AfterClosingThink(backbone, state, layout, spec.MaxAnswerTokens, decoding, generator);
+        var answerLogProbs = Enumerable.Range(0, n).Select(_ => new List<float>()).ToArray();
+        var answers = AnswerDecoder.AfterClosingThink(backbone, state, layout, spec.MaxAnswerTokens, decoding, generator, answerLogProbs);
 
         var result = new List<Rollout>(n);
         for (int i = 0; i < n; i++)
@@ -79,17 +91,23 @@ public static class Rollouts
                 ? torch.zeros(0, backbone.Config.Hidden)
                 : torch.stack(latents[i]);
             foreach (var t in latents[i]) t.Dispose();
+            var sampled = latentLogProbs[i].Concat(stopped[i] ? new[] { stopLogProbs[i] } : Array.Empty<float>()).Concat(answerLogProbs[i]).ToArray();
             result.Add(new Rollout(rows[i].Index, prompts[i], stacked.DetachFromDisposeScope(), tokens.ToArray(), stopped[i], text, correct,
-                GrpoMath.Reward(correct, (int)stacked.shape[0], lengthPenalty)));
+                GrpoMath.Reward(correct, (int)stacked.shape[0], lengthPenalty), sampled));
         }
         return result;
     }
 
-    static bool[] SampledThink(Backbone backbone, Tensor hidden, int thinkId, AnswerDecoding decoding, Generator generator)
+    /// <summary>Samples the stop decision of each row; records log p(###) for rows not yet done.</summary>
+    static bool[] SampledThink(Backbone backbone, Tensor hidden, int thinkId, AnswerDecoding decoding, Generator generator, float[] thinkLogProbs, bool[]? done)
     {
         using var scope = torch.NewDisposeScope();
-        var token = TokenPicker.Pick(backbone.Logits(hidden), decoding, generator);
-        return (token == thinkId).data<bool>().ToArray();
+        var logits = backbone.Logits(hidden);
+        var token = TokenPicker.Pick(logits, decoding, generator);
+        var logP = F.log_softmax(logits.to(ScalarType.Float32), -1).select(1, thinkId).cpu().data<float>().ToArray();
+        for (int i = 0; i < logP.Length; i++)
+            if (done is null || !done[i]) thinkLogProbs[i] = logP[i];
+        return (token == thinkId).cpu().data<bool>().ToArray();
     }
 
     /// <summary>The log-probabilities of a batch of rollouts under the current weights, teacher-forced in one forward pass.</summary>
