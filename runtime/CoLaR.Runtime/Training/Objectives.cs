@@ -46,17 +46,16 @@ public static class Objectives
 
         var members = backbone.Embed(gIds).view(b * g, c, -1);                      // [B·G, c, H]
         var merged = model.MergeGroups(members, gReal).view(b, g, -1);              // [B, G, H]
-        var inputs = torch.cat(new[] { backbone.Embed(qIds), merged, backbone.Embed(aIds) }, 1);   // [B, L, H]
-        var mask = torch.cat(new[] { qMask, gValid.to(ScalarType.Int64), aMask }, 1);              // [B, L]
-        var hidden = backbone.Forward(inputs, mask, AttentionOps.PositionIds(mask));                // [B, L, H]
-
         var stepLabels = spec.Objective.CompressedLabels ? gLabels : torch.full_like(gLabels, Batching.Ignore);
-        var labels = torch.cat(new[]
-        {
-            torch.full_like(qIds, Batching.Ignore),
-            stepLabels,
-            aIds.masked_fill(aMask == 0, Batching.Ignore),
-        }, 1);
+
+        // Question (left-padded) | groups (left-padded) | answer (right-padded), then every padding slot
+        // in front of the prefix: the question must end right where its groups begin, or the ### label
+        // would be predicted from a padding position. Group slot s stays at position q + s.
+        var order = PrefixOrder(batch.Samples.Select(s => s.Question.Length + speed.Length).ToArray(), groups.Counts, (int)q, g, (int)aIds.shape[1], ctx.Device);
+        var inputs = Gather(torch.cat(new[] { backbone.Embed(qIds), merged, backbone.Embed(aIds) }, 1), order);          // [B, L, H]
+        var mask = Gather(torch.cat(new[] { qMask, gValid.to(ScalarType.Int64), aMask }, 1), order);                    // [B, L]
+        var labels = Gather(torch.cat(new[] { torch.full_like(qIds, Batching.Ignore), stepLabels, aIds.masked_fill(aMask == 0, Batching.Ignore) }, 1), order);
+        var hidden = backbone.Forward(inputs, mask, AttentionOps.PositionIds(mask));                                    // [B, L, H]
         var (ce, _) = Batching.NextTokenCrossEntropy(backbone, hidden, labels);
 
         var terms = new Dictionary<string, double>();
@@ -84,6 +83,30 @@ public static class Objectives
         terms["loss"] = total.ToDouble();
         return new SftLoss(total.MoveToOuterDisposeScope(), terms);
     }
+
+    /// <summary>
+    /// Per row, the source positions of [question pads, group pads, question, groups, answer] in the
+    /// concatenation [question (left-padded, width q) | groups (left-padded, width g) | answer (width a)].
+    /// </summary>
+    internal static Tensor PrefixOrder(int[] questionLengths, int[] groupCounts, int q, int g, int a, Device device)
+    {
+        int b = questionLengths.Length, width = q + g + a;
+        var order = new long[b * width];
+        for (int i = 0; i < b; i++)
+        {
+            int k = i * width, qPad = q - questionLengths[i], gPad = g - groupCounts[i];
+            for (int j = 0; j < qPad; j++) order[k++] = j;
+            for (int j = 0; j < gPad; j++) order[k++] = q + j;
+            for (int j = qPad; j < q; j++) order[k++] = j;
+            for (int j = gPad; j < g; j++) order[k++] = q + j;
+            for (int j = 0; j < a; j++) order[k++] = q + g + j;
+        }
+        return torch.tensor(order, new long[] { b, width }, device: device);
+    }
+
+    /// <summary>Reorders positions (dimension 1) of [B, L] or [B, L, H] by a per-row order [B, L].</summary>
+    static Tensor Gather(Tensor source, Tensor order) =>
+        source.dim() == 2 ? source.gather(1, order) : source.gather(1, order.unsqueeze(-1).expand(-1, -1, source.shape[2]));
 
     // ------------------------------------------------------------------ text
 
