@@ -77,6 +77,7 @@ public sealed class GrpoTrainer
             var batches = order.Chunk(Math.Max(1, Options.MiniBatch)).ToList();
             var old = new List<Tensor>();
             using (torch.no_grad())
+            using (torch.NewDisposeScope())
                 foreach (var batch in batches)
                     old.Add(Rollouts.Score(_model, _layout, batch.Select(i => rollouts[i]).ToList(), _device).LogProbs.DetachFromDisposeScope());
 

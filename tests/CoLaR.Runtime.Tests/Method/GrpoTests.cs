@@ -1,0 +1,119 @@
+using CoLaR.Training;
+using CoLaR.Training.Grpo;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CoLaR.Runtime.Tests.Method;
+
+/// <summary>Stage 2: group advantages, the clipped loss, scoring, and one update.</summary>
+public class GrpoTests
+{
+    static GrpoTests() => _ = MethodFixture.Layout;
+
+    [Fact]
+    public void GroupAdvantages_AreNormalisedWithinEachGroup()
+    {
+        // Group 1: rewards 1,0,0,1 → mean 0.5, std 0.5 → ±0.5 / (0.5 + eps). Group 2: all equal → 0.
+        var a = GrpoMath.GroupAdvantages(new[] { 1.0, 0, 0, 1, 0.25, 0.25, 0.25, 0.25 }, groupSize: 4, eps: 1e-4);
+        double expected = 0.5 / (0.5 + 1e-4);
+        Assert.Equal(new[] { expected, -expected, -expected, expected, 0, 0, 0, 0 }, a, new ToleranceComparer(1e-12));
+    }
+
+    [Fact]
+    public void GroupAdvantages_WithAnUnevenGroup_UsesThePopulationStd()
+    {
+        // rewards 1, 0, 0: mean 1/3, population std √(2/9).
+        var a = GrpoMath.GroupAdvantages(new[] { 1.0, 0, 0 }, 3, eps: 0);
+        double std = Math.Sqrt(2.0 / 9);
+        Assert.Equal(new[] { (2.0 / 3) / std, (-1.0 / 3) / std, (-1.0 / 3) / std }, a, new ToleranceComparer(1e-12));
+        Assert.Throws<ArgumentException>(() => GrpoMath.GroupAdvantages(new[] { 1.0, 0 }, 3));
+    }
+
+    [Fact]
+    public void Reward_IsCorrectness_DividedByLengthWithThePenalty()
+    {
+        Assert.Equal(1.0, GrpoMath.Reward(true, 8, lengthPenalty: false));
+        Assert.Equal(0.125, GrpoMath.Reward(true, 8, lengthPenalty: true));
+        Assert.Equal(1.0, GrpoMath.Reward(true, 0, lengthPenalty: true));
+        Assert.Equal(0.0, GrpoMath.Reward(false, 3, lengthPenalty: true));
+    }
+
+    [Fact]
+    public void ClippedLoss_MatchesHandComputedValues()
+    {
+        // Ratios 1.5 and 0.5 (ε = 0.2). A = +1: min(1.5, 1.2) = 1.2, min(0.5, 0.8) = 0.5 → loss -(1.2 + 0.5) / 2.
+        // A = -1: min(-1.5, -1.2) = -1.5, min(-0.5, -0.8) = -0.8 → loss (1.5 + 0.8) / 2.
+        var newLp = torch.tensor(new[] { MathF.Log(1.5f), MathF.Log(0.5f), MathF.Log(1.5f), MathF.Log(0.5f) }, new long[] { 2, 2 });
+        var oldLp = torch.zeros(2, 2);
+        var mask = torch.ones(2, 2, dtype: ScalarType.Bool);
+        var plus = GrpoMath.ClippedLoss(newLp.narrow(0, 0, 1), oldLp.narrow(0, 0, 1), torch.tensor(new[] { 1f }), mask.narrow(0, 0, 1), 0.2, perToken: true);
+        var minus = GrpoMath.ClippedLoss(newLp.narrow(0, 1, 1), oldLp.narrow(0, 1, 1), torch.tensor(new[] { -1f }), mask.narrow(0, 1, 1), 0.2, perToken: true);
+        Assert.Equal(-0.85, plus.item<float>(), 5);
+        Assert.Equal(1.15, minus.item<float>(), 5);
+
+        // Per token vs per rollout: rollout 0 has 2 tokens, rollout 1 one (masked second token), both A = +1, ratio 1.
+        var uneven = torch.tensor(new[] { true, true, true, false }, new long[] { 2, 2 });
+        var ones = torch.ones(2);
+        Assert.Equal(-1.0, GrpoMath.ClippedLoss(oldLp, oldLp, ones, uneven, 0.2, perToken: true).item<float>(), 5);   // -(1+1+1)/3
+        Assert.Equal(-1.5, GrpoMath.ClippedLoss(oldLp, oldLp, ones, uneven, 0.2, perToken: false).item<float>(), 5);  // -((1+1) + 1)/2
+    }
+
+    [Fact]
+    public void Score_WithUnchangedWeights_ReproducesTheSampledLogProbs_AndRatioOne()
+    {
+        torch.manual_seed(4);
+        using var model = new MethodCoLaRNll();
+        model.EnsureEmbedsStd();
+        model.eval();
+        using var generator = new Generator(17);
+        var questions = MethodFixture.Problems(3);
+        var rollouts = Rollouts.Sample(model, MethodFixture.Layout, questions, groupSize: 4, compression: 2,
+            latentTemperature: 1.0, tokenTemperature: 1.0, lengthPenalty: true, generator, torch.CPU);
+        Assert.Equal(12, rollouts.Count);
+        Assert.Contains(rollouts, r => r.Steps > 0);
+
+        using var noGrad = torch.no_grad();
+        var (first, mask, _) = Rollouts.Score(model, MethodFixture.Layout, rollouts, torch.CPU);
+        var (second, _, _) = Rollouts.Score(model, MethodFixture.Layout, rollouts, torch.CPU);
+        // Same weights: the ratio exp(new - old) is exactly one.
+        Assert.True((second - first).exp().eq(1).all().item<bool>());
+        // Teacher-forced scoring sees exactly what incremental sampling produced.
+        for (int i = 0; i < rollouts.Count; i++)
+        {
+            var scored = first[i].masked_select(mask[i].to(ScalarType.Bool)).data<float>().ToArray();
+            Assert.Equal(rollouts[i].SampledLogProbs.Length, scored.Length);
+            for (int k = 0; k < scored.Length; k++)
+                Assert.True(Math.Abs(scored[k] - rollouts[i].SampledLogProbs[k]) < 2e-3,
+                    $"rollout {i} item {k}: scored {scored[k]}, sampled {rollouts[i].SampledLogProbs[k]}");
+        }
+        foreach (var r in rollouts) r.Latents.Dispose();
+    }
+
+    [Fact]
+    public void OneIteration_ChangesTheTrainableParameters_AndMemoryStaysFlat()
+    {
+        torch.manual_seed(6);
+        using var model = new MethodCoLaRNll();
+        model.EnsureEmbedsStd();
+        var options = new GrpoOptions { Questions = 4, GroupSize = 4, MiniBatch = 8, LearningRate = 1e-3, EntropyWeight = 0.01, Steps = 6, Seed = 3 };
+        var trainer = new GrpoTrainer(model, MethodFixture.Problems(16), MethodFixture.Layout, options, torch.CPU);
+        var before = model.parameters().Select(p => p.detach().clone()).ToList();
+        trainer.Iterate(0);
+        var changed = model.parameters().Zip(before).Count(pair => !pair.First.detach().equal(pair.Second).all().item<bool>());
+        Assert.True(changed > 0, "no parameter changed");
+        foreach (var t in before) t.Dispose();
+
+        trainer.Iterate(1);
+        long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int step = 2; step < 6; step++) trainer.Iterate(step);
+        long growth = DisposeScopeManager.Statistics.ThreadTotalLiveCount - live;
+        Assert.True(growth <= 0, $"live tensors grew by {growth} over 4 iterations");
+    }
+}
+
+/// <summary>Compares doubles within an absolute tolerance.</summary>
+public sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+{
+    public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
+    public int GetHashCode(double obj) => 0;
+}
