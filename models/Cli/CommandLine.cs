@@ -15,6 +15,7 @@ public static class CommandLine
             InferCommand.Create(),
             DemoCommand.Create(),
             DataCommand.Create(),
+            ReproduceCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

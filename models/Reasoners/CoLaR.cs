@@ -8,7 +8,3 @@ namespace CoLaR.Models.Reasoners;
 [CompressionMerger(Merge.SqrtMean)]
 [LatentHead(Intermediate = 256, Kind = LatentHeadKind.Gaussian, Loss = LatentLoss.Mse)]
 public partial class CoLaR;
-
-/// <summary>Chain-of-thought SFT: the teacher CoLaR starts from.</summary>
-[ChainOfThought(typeof(TinyLlama))]
-public partial class CoT;
