@@ -20,7 +20,7 @@ public static class Initialization
         if (fingerprint == model.Specification.Fingerprint)
         {
             ModelCheckpoint.Load(path, model);
-            return $"initialised {model.Specification.Name} from {path} (same spec: every weight)";
+            return $"initialised {model.Specification.Name} from {path} (spec '{fromSpec ?? "?"}', same weight layout: every weight)";
         }
         var backbone = model.Backbone.CheckpointTensors().ToList();
         var names = backbone.Select(b => b.Name).ToHashSet(StringComparer.Ordinal);

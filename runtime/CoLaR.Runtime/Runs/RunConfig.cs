@@ -97,6 +97,11 @@ public static class RunConfig
         }
     }
 
+    static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
     /// <summary>The snake_case option names of <typeparamref name="T"/>.</summary>
     public static IEnumerable<string> Keys<T>() => Properties<T>().Keys;
 
@@ -105,7 +110,7 @@ public static class RunConfig
     {
         var obj = new JsonObject();
         foreach (var (key, property) in Properties<T>().OrderBy(p => p.Key, StringComparer.Ordinal))
-            obj[key] = JsonSerializer.SerializeToNode(property.GetValue(options), property.PropertyType);
+            obj[key] = JsonSerializer.SerializeToNode(property.GetValue(options), property.PropertyType, JsonOptions);
         return obj;
     }
 
