@@ -105,7 +105,11 @@ public static class RunConfig
     {
         var obj = new JsonObject();
         foreach (var (key, property) in Properties<T>().OrderBy(p => p.Key, StringComparer.Ordinal))
-            obj[key] = JsonSerializer.SerializeToNode(property.GetValue(options), property.PropertyType);
+        {
+            var value = property.GetValue(options);
+            // Enums as the words a user types (precision "bf16", too_long "reject"), not their numbers.
+            obj[key] = value is Enum e ? JsonValue.Create(SnakeCase(e.ToString())) : JsonSerializer.SerializeToNode(value, property.PropertyType);
+        }
         return obj;
     }
 
