@@ -19,7 +19,8 @@ namespace CoLaR.Generators
         public static readonly IReadOnlyDictionary<string, string> BackboneNames = Names(
             ("a nested class", new[] { "Decoder", "DecoderLayer", "Block", "SelfAttention", "Mlp" }),
             ("a member", new[] { "Vocab", "Hidden", "Layers", "Heads", "KvHeads", "HeadDim", "Intermediate", "MaxPositions", "QSize", "KvSize",
-                "KvGroups", "Spec", "Config", "EmbeddingTable", "Embed", "Forward", "Logits", "CheckpointTensors", "model", "transformer", "lm_head", "rope" }),
+                "KvGroups", "Spec", "Config", "EmbeddingTable", "Embed", "Forward", "Logits", "CheckpointTensors", "AddLoraAdapters", "Attach", "model", "transformer",
+                "lm_head", "rope" }),
             ("a TorchSharp name", TorchSharpNames));
 
         /// <summary>Type and namespace names the generated code uses unqualified (a property: static initialisers in partial files run in no set order).</summary>
@@ -184,6 +185,25 @@ namespace CoLaR.Generators
                     yield return ("model.norm.weight", model.norm.weight);
                 {{(s.TieEmbeddings ? "" : "    yield return (\"lm_head.weight\", lm_head.weight!);\n")}}}
 
+                /// <summary>[Lora] on a reasoner: an adapter on each targeted projection of every layer (Q/K/V and gate/up stay fused).</summary>
+                protected override void AddLoraAdapters(global::CoLaR.Modules.LoraOptions lora)
+                {
+                    for (int i = 0; i < Layers; i++)
+                    {
+                        var attn = model.layers[i].self_attn;
+                        var mlp = model.layers[i].mlp;
+                        var p = $"model.layers.{i}.";
+                        if (lora.Q || lora.K || lora.V)
+                            attn.qkv_lora = Attach(attn, "qkv_lora", attn.qkv_proj, lora,
+                                new(p + "self_attn.q_proj", QSize, lora.Q), new(p + "self_attn.k_proj", KvSize, lora.K), new(p + "self_attn.v_proj", KvSize, lora.V));
+                        if (lora.O) attn.o_lora = Attach(attn, "o_lora", attn.o_proj, lora, new(p + "self_attn.o_proj", Hidden, true));
+                        if (lora.Gate || lora.Up)
+                            mlp.gate_up_lora = Attach(mlp, "gate_up_lora", mlp.gate_up_proj, lora,
+                                new(p + "mlp.gate_proj", Intermediate, lora.Gate), new(p + "mlp.up_proj", Intermediate, lora.Up));
+                        if (lora.Down) mlp.down_lora = Attach(mlp, "down_lora", mlp.down_proj, lora, new(p + "mlp.down_proj", Hidden, true));
+                    }
+                }
+
                 /// <summary>"model": token embeddings, the decoder layers, the final norm.</summary>
                 private sealed class Decoder : nn.Module
                 {
@@ -216,6 +236,7 @@ namespace CoLaR.Generators
                 {
                     internal readonly Linear qkv_proj = nn.Linear(Hidden, QSize + 2 * KvSize, hasBias: {{Literal.Bool(qkvBias)}});
                     internal readonly Linear o_proj = nn.Linear(QSize, Hidden, hasBias: false);
+                    internal global::CoLaR.Modules.LoraAdapter? qkv_lora, o_lora;   // LoRA adapters, when a reasoner declares [Lora]
                 """);
             if (qkNorm)
                 w.Lines($$"""
@@ -230,6 +251,7 @@ namespace CoLaR.Generators
                     {
                         long b = x.shape[0], t = x.shape[1];
                         var qkv = qkv_proj.forward(x);                                                 // [B, T, {{s.QSize + 2 * s.KvSize}}]
+                        if (qkv_lora is not null) qkv = qkv + qkv_lora.forward(x);                     // + LoRA update
                         var q = qkv.narrow(-1, 0, QSize).view(b, t, Heads, HeadDim);                   // [B, T, {{s.Heads}}, {{s.HeadDim}}]
                         var k = qkv.narrow(-1, QSize, KvSize).view(b, t, KvHeads, HeadDim);            // [B, T, {{s.KvHeads}}, {{s.HeadDim}}]
                         var v = qkv.narrow(-1, QSize + KvSize, KvSize).view(b, t, KvHeads, HeadDim);   // [B, T, {{s.KvHeads}}, {{s.HeadDim}}]
@@ -252,7 +274,9 @@ namespace CoLaR.Generators
                     """);
             w.Lines($$"""
                         var y = global::CoLaR.Modules.AttentionOps.Sdpa(q, k, v, mask);                // [B, {{s.Heads}}, T, {{s.HeadDim}}]
-                        return o_proj.forward(y.transpose(1, 2).reshape(b, t, QSize));                 // [B, T, {{s.Hidden}}]
+                        var heads = y.transpose(1, 2).reshape(b, t, QSize);                            // [B, T, {{s.QSize}}]
+                        var output = o_proj.forward(heads);                                            // [B, T, {{s.Hidden}}]
+                        return o_lora is null ? output : output + o_lora.forward(heads);               // + LoRA update
                     }
                 }
 
@@ -261,15 +285,19 @@ namespace CoLaR.Generators
                 {
                     internal readonly Linear gate_up_proj = nn.Linear(Hidden, 2 * Intermediate, hasBias: false);
                     internal readonly Linear down_proj = nn.Linear(Intermediate, Hidden, hasBias: false);
+                    internal global::CoLaR.Modules.LoraAdapter? gate_up_lora, down_lora;   // LoRA adapters, when a reasoner declares [Lora]
 
                     public Mlp() : base("mlp") => RegisterComponents();
 
                     public override Tensor forward(Tensor x)
                     {
                         var gateUp = gate_up_proj.forward(x);                                          // [B, T, {{2 * s.Intermediate}}]
+                        if (gate_up_lora is not null) gateUp = gateUp + gate_up_lora.forward(x);       // + LoRA update
                         var gate = gateUp.narrow(-1, 0, Intermediate);                                 // [B, T, {{s.Intermediate}}]
                         var up = gateUp.narrow(-1, Intermediate, Intermediate);                        // [B, T, {{s.Intermediate}}]
-                        return down_proj.forward(F.silu(gate) * up);                                   // [B, T, {{s.Hidden}}]
+                        var inner = F.silu(gate) * up;                                                 // [B, T, {{s.Intermediate}}]
+                        var output = down_proj.forward(inner);                                         // [B, T, {{s.Hidden}}]
+                        return down_lora is null ? output : output + down_lora.forward(inner);         // + LoRA update
                     }
                 }
                 """);
@@ -337,6 +365,24 @@ namespace CoLaR.Generators
                     yield return ("transformer.ln_f.bias", transformer.ln_f.bias!);
                 {{(s.TieEmbeddings ? "" : "    yield return (\"lm_head.weight\", lm_head.weight!);\n")}}}
 
+                /// <summary>[Lora] on a reasoner: an adapter on each targeted projection of every block. GPT-2 has one c_attn for Q, K and V,
+                /// adapted as a whole (as PEFT does), and no gate projection (Gate adapts nothing).</summary>
+                protected override void AddLoraAdapters(global::CoLaR.Modules.LoraOptions lora)
+                {
+                    if ((lora.Q || lora.K || lora.V) && !(lora.Q && lora.K && lora.V))
+                        throw new System.NotSupportedException("GPT-2 fuses Q, K and V in c_attn, which LoRA adapts as a whole: target all of Q, K and V, or none");
+                    for (int i = 0; i < Layers; i++)
+                    {
+                        var attn = transformer.h[i].attn;
+                        var mlp = transformer.h[i].mlp;
+                        var p = $"transformer.h.{i}.";
+                        if (lora.Q) attn.c_attn_lora = Attach(attn, "c_attn_lora", attn.c_attn, lora, new(p + "attn.c_attn", 3 * QSize, true));
+                        if (lora.O) attn.c_proj_lora = Attach(attn, "c_proj_lora", attn.c_proj, lora, new(p + "attn.c_proj", Hidden, true));
+                        if (lora.Up) mlp.c_fc_lora = Attach(mlp, "c_fc_lora", mlp.c_fc, lora, new(p + "mlp.c_fc", Intermediate, true));
+                        if (lora.Down) mlp.c_proj_lora = Attach(mlp, "c_proj_lora", mlp.c_proj, lora, new(p + "mlp.c_proj", Hidden, true));
+                    }
+                }
+
                 /// <summary>"transformer": token and position embeddings, the blocks, the final LayerNorm.</summary>
                 private sealed class Decoder : nn.Module
                 {
@@ -370,6 +416,7 @@ namespace CoLaR.Generators
                 {
                     internal readonly Linear c_attn = nn.Linear(Hidden, 3 * QSize, hasBias: true);
                     internal readonly Linear c_proj = nn.Linear(QSize, Hidden, hasBias: true);
+                    internal global::CoLaR.Modules.LoraAdapter? c_attn_lora, c_proj_lora;   // LoRA adapters, when a reasoner declares [Lora]
 
                     public SelfAttention() : base("attn") => RegisterComponents();
 
@@ -377,12 +424,15 @@ namespace CoLaR.Generators
                     {
                         long b = x.shape[0], t = x.shape[1];
                         var qkv = c_attn.forward(x);                                                   // [B, T, {{3 * s.QSize}}]
+                        if (c_attn_lora is not null) qkv = qkv + c_attn_lora.forward(x);               // + LoRA update
                         var q = qkv.narrow(-1, 0, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);          // [B, {{s.Heads}}, T, {{s.HeadDim}}]
                         var k = qkv.narrow(-1, QSize, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);      // [B, {{s.Heads}}, T, {{s.HeadDim}}]
                         var v = qkv.narrow(-1, 2 * QSize, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);  // [B, {{s.Heads}}, T, {{s.HeadDim}}]
                         if (cache is not null) (k, v) = cache.Append(index, k, v);                     // [B, {{s.Heads}}, S, {{s.HeadDim}}]
                         var y = global::CoLaR.Modules.AttentionOps.Sdpa(q, k, v, mask);                // [B, {{s.Heads}}, T, {{s.HeadDim}}]
-                        return c_proj.forward(y.transpose(1, 2).reshape(b, t, QSize));                 // [B, T, {{s.Hidden}}]
+                        var heads = y.transpose(1, 2).reshape(b, t, QSize);                            // [B, T, {{s.QSize}}]
+                        var output = c_proj.forward(heads);                                            // [B, T, {{s.Hidden}}]
+                        return c_proj_lora is null ? output : output + c_proj_lora.forward(heads);     // + LoRA update
                     }
                 }
 
@@ -391,11 +441,18 @@ namespace CoLaR.Generators
                 {
                     internal readonly Linear c_fc = nn.Linear(Hidden, Intermediate, hasBias: true);
                     internal readonly Linear c_proj = nn.Linear(Intermediate, Hidden, hasBias: true);
+                    internal global::CoLaR.Modules.LoraAdapter? c_fc_lora, c_proj_lora;   // LoRA adapters, when a reasoner declares [Lora]
 
                     public Mlp() : base("mlp") => RegisterComponents();
 
-                    public override Tensor forward(Tensor x) =>
-                        c_proj.forward(F.gelu(c_fc.forward(x), TorchSharp.Modules.GELU.Approximate.tanh)); // [B, T, {{s.Hidden}}]
+                    public override Tensor forward(Tensor x)
+                    {
+                        var fc = c_fc.forward(x);                                                      // [B, T, {{s.Intermediate}}]
+                        if (c_fc_lora is not null) fc = fc + c_fc_lora.forward(x);                     // + LoRA update
+                        var inner = F.gelu(fc, TorchSharp.Modules.GELU.Approximate.tanh);              // [B, T, {{s.Intermediate}}]
+                        var output = c_proj.forward(inner);                                            // [B, T, {{s.Hidden}}]
+                        return c_proj_lora is null ? output : output + c_proj_lora.forward(inner);     // + LoRA update
+                    }
                 }
                 """);
         }

@@ -39,6 +39,8 @@ namespace CoLaR.Generators
                     using (w.Block($"public {s.ClassName}() : base(nameof({s.ClassName}))"))
                     {
                         w.Line("backbone = new();");
+                        if (s.Lora is { } lora)
+                            w.Line($"backbone.AddLora(Spec.Lora!);   // [Lora]: freezes the backbone's weights, adds rank-{lora.Rank} adapters to {LoraTargetList(lora.Targets, b.Family)}");
                         if (s.LatentHead is not null) w.Line("latent_head = new();");
                         if (s.Projector is not null) w.Line("projector = new();");
                         w.Line("RegisterComponents();");
@@ -178,6 +180,27 @@ namespace CoLaR.Generators
                 }
             if (targets != 0 || names.Count == 0) names.Add("(global::CoLaR.Specs.LoraTargets)(" + targets + ")"); // unreachable after COLAR018/019
             return string.Join(" | ", names);
+        }
+
+        /// <summary>The projections adapted, in the family's names: "q, k, v, o, gate, up, down" or GPT-2's "c_attn, attn.c_proj, c_fc, mlp.c_proj".</summary>
+        private static string LoraTargetList(int targets, Family family)
+        {
+            var names = new List<string>();
+            bool Has(int bit) => (targets & bit) != 0;
+            if (family == Family.Gpt2)
+            {
+                if (Has(7)) names.Add("c_attn");
+                if (Has(8)) names.Add("attn.c_proj");
+                if (Has(32)) names.Add("c_fc");
+                if (Has(64)) names.Add("mlp.c_proj");
+            }
+            else
+            {
+                string[] all = { "q", "k", "v", "o", "gate", "up", "down" };
+                for (int i = 0; i < all.Length; i++)
+                    if (Has(1 << i)) names.Add(all[i]);
+            }
+            return string.Join(", ", names);
         }
 
         /// <summary>The LoraTargets members, composites first (the runtime enum's values).</summary>

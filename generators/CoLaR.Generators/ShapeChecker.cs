@@ -147,6 +147,9 @@ namespace CoLaR.Generators
                 else if ((l.Targets & ~AllLoraTargets) != 0)
                     d.Add(Diagnose(Diagnostics.OutOfRange, lora.Where("Targets"), "Targets", l.Targets,
                         "combine LoraTargets members (Q, K, V, O, Gate, Up, Down)"));
+                else if (b.Family == Family.Gpt2 && (l.Targets & 7) != 0 && (l.Targets & 7) != 7)
+                    d.Add(Diagnose(Diagnostics.OutOfRange, lora.Where("Targets"), "Targets", Emitter.LoraTargets(l.Targets).Replace("global::CoLaR.Specs.", ""),
+                        $"{b.ClassName} is a GPT-2, whose c_attn projects Q, K and V together and is adapted as a whole: target all of Q, K and V, or none"));
                 if (Finite(lora, "Alpha", l.Alpha, d) && l.Alpha <= 0)
                     d.Add(Diagnose(Diagnostics.OutOfRange, lora.Where("Alpha"), "Alpha", Num(l.Alpha), "it must be positive"));
             }

@@ -13,6 +13,8 @@ public static class CommandLine
             TrainCommand.Create(),
             EvalCommand.Create(),
             InferCommand.Create(),
+            ImportCommand.Create(),
+            ExportCommand.Create(),
             DemoCommand.Create(),
             DataCommand.Create(),
             ReproduceCommand.Create(),

@@ -19,19 +19,20 @@ public static class TrainCommand
         var data = new Option<string>("--data") { Description = "Training data: GSM8k-Aug text (question||steps #### answer), reference JSON or JSONL", Required = true };
         var output = new Option<string>("--out") { Description = "Output folder (checkpoints, metrics, events); re-use it to resume", Required = true };
         var steps = new Option<int?>("--steps") { Description = "Optimizer steps" };
-        var init = new Option<string?>("--init") { Description = "Start from this checkpoint (same spec: all weights; other spec: the backbone)" };
+        var init = new Option<string?>("--init") { Description = "Start from this checkpoint (same spec: all weights; other spec or `colar import`: the backbone)" };
         var stage = new Option<string>("--stage") { Description = "sft (supervised, default) or rl (GRPO on latent reasoning)", DefaultValueFactory = _ => "sft" };
         var config = new Option<string?>("--config") { Description = "JSON file of options (keys as in key=value)" };
         var device = new Option<string?>("--device") { Description = "cpu, cuda, cuda:N or auto" };
+        var precision = new Option<string?>("--precision") { Description = "auto (bf16 on CUDA, fp32 on CPU; default), fp32 or bf16" };
         var overrides = new Argument<string[]>("key=value") { Description = "Option overrides, e.g. batch_size=64 lr=5e-4", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("train", "Train a declared model (SFT, or GRPO with --stage rl)") { model, data, output, steps, init, stage, config, device, overrides };
+        var command = new Command("train", "Train a declared model (SFT, or GRPO with --stage rl)") { model, data, output, steps, init, stage, config, device, precision, overrides };
         command.SetAction(parse =>
         {
             var outDir = parse.GetValue(output)!;
             return Failures.Guard(() =>
             {
                 var values = Options.Layered(parse.GetValue(config), parse.GetValue(overrides) ?? [],
-                    ("steps", parse.GetValue(steps)?.ToString()), ("device", parse.GetValue(device)));
+                    ("steps", parse.GetValue(steps)?.ToString()), ("device", parse.GetValue(device)), ("precision", parse.GetValue(precision)));
                 var entry = ModelRegistry.Get(parse.GetValue(model)!);
                 var dataPath = parse.GetValue(data)!;
                 var samples = DatasetReader.Read(dataPath);

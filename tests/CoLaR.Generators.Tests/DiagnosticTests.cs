@@ -298,6 +298,9 @@ public class DiagnosticTests
           "Targets = 128 is out of range: combine LoraTargets members (Q, K, V, O, Gate, Up, Down)", "Targets = (LoraTargets)128" },
         { Tiny + "[ChainOfThought(typeof(Tiny))]\n[Lora(Rank = 8, Alpha = 0)]\npublic partial class R;",
           "Alpha = 0 is out of range: it must be positive", "Alpha = 0" },
+        { "[Gpt2(Vocab = 512, Hidden = 64, Layers = 2, Heads = 4)]\npublic partial class G;\n\n[ChainOfThought(typeof(G))]\n[Lora(Rank = 8, Targets = LoraTargets.Q | LoraTargets.V)]\npublic partial class R;",
+          "Targets = LoraTargets.Q | LoraTargets.V is out of range: G is a GPT-2, whose c_attn projects Q, K and V together and is adapted as a whole: target all of Q, K and V, or none",
+          "Targets = LoraTargets.Q | LoraTargets.V" },
     };
 
     [Theory]

@@ -39,6 +39,55 @@ public abstract class Backbone : nn.Module
     /// </summary>
     public abstract IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors();
 
+    // ------------------------------------------------------------------ LoRA
+
+    readonly List<LoraAdapter> _adapters = new();
+
+    /// <summary>The LoRA options in force (set by <see cref="AddLora"/>), or null for a fully trainable backbone.</summary>
+    public LoraOptions? Lora { get; private set; }
+
+    /// <summary>The adapters <see cref="AddLora"/> added, in layer order.</summary>
+    public IReadOnlyList<LoraAdapter> LoraAdapters => _adapters;
+
+    /// <summary>
+    /// Freezes every weight of the backbone (<c>requires_grad = false</c>) and adds low-rank adapters to the
+    /// projections <paramref name="options"/> targets; called once, by the constructor of a reasoner that declares [Lora].
+    /// </summary>
+    public void AddLora(LoraOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (Lora is not null) throw new InvalidOperationException($"{Config.Name} already has LoRA adapters");
+        foreach (var p in parameters()) p.requires_grad = false;
+        Lora = options;
+        AddLoraAdapters(options);
+    }
+
+    /// <summary>Adds one <see cref="LoraAdapter"/> per targeted projection of every layer (generated; uses <see cref="Attach"/>).</summary>
+    protected virtual void AddLoraAdapters(LoraOptions options) =>
+        throw new NotSupportedException($"{GetType().Name} does not support LoRA adapters");
+
+    /// <summary>
+    /// Creates an adapter for <paramref name="target"/> whose output is split into up to three parts (fused Q/K/V,
+    /// gate/up), registers it in <paramref name="owner"/> as <paramref name="field"/>, and returns it.
+    /// </summary>
+    protected LoraAdapter Attach(nn.Module owner, string field, Linear target, LoraOptions options, LoraPart first, LoraPart? second = null, LoraPart? third = null)
+    {
+        var parts = new[] { first, second, third }.Where(p => p is not null).Select(p => p!.Value).ToArray();
+        var adapter = new LoraAdapter(target, options, parts);
+        owner.register_module(field, adapter);
+        _adapters.Add(adapter);
+        return adapter;
+    }
+
+    /// <summary>Every adapter tensor under its PEFT-style name (<c>model.layers.0.self_attn.q_proj.lora_A.weight</c>), as views.</summary>
+    public IEnumerable<(string Name, Tensor Tensor)> LoraTensors() => _adapters.SelectMany(a => a.CheckpointTensors());
+
+    /// <summary>Folds every adapter into the weight it adapts and zeroes its B (<see cref="LoraAdapter.Merge"/>): same function, merged weights.</summary>
+    public void MergeLora()
+    {
+        foreach (var adapter in _adapters) adapter.Merge();
+    }
+
     /// <summary>A fresh KV cache sized for this backbone.</summary>
     public KvCache NewCache() => new(Config.Layers);
 

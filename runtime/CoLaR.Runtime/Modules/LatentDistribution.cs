@@ -14,6 +14,12 @@ public readonly record struct LatentDistribution(Tensor Mean, Tensor? LogStd)
 
     public bool IsDeterministic => LogStd is null;
 
+    /// <summary>The same distribution in float32 (itself when it already is): latent losses are computed in fp32.</summary>
+    public LatentDistribution ToFloat32() =>
+        Mean.dtype == ScalarType.Float32 && (LogStd is null || LogStd.dtype == ScalarType.Float32)
+            ? this
+            : new LatentDistribution(Mean.to(ScalarType.Float32), LogStd?.to(ScalarType.Float32));
+
     /// <summary>The per-dimension standard deviation.</summary>
     public Tensor Std() => LogStd is null ? torch.full_like(Mean, Math.Exp(DeterministicLogStd)) : LogStd.exp();
 

@@ -53,10 +53,28 @@ public abstract class ReasonerModule : nn.Module
     /// <summary>Answers a batch of questions.</summary>
     public abstract GenerationResult Generate(GenerationRequest request);
 
-    /// <summary>Every saved tensor: the backbone's under checkpoint names, then the heads' under their module paths.</summary>
-    public IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors()
+    /// <summary>
+    /// The checkpoint the frozen backbone weights of a LoRA model were loaded from (set when they are), or null.
+    /// While it is set, checkpoints hold only the trainable tensors — adapters and heads, as in the reference —
+    /// and name this file as their base (<c>colar.base</c>), which loading reads first.
+    /// </summary>
+    public BaseCheckpoint? Base { get; set; }
+
+    /// <summary>True when checkpoints of this model hold only its trainable tensors (a LoRA model with a <see cref="Base"/>).</summary>
+    public bool SavesTrainableOnly => Backbone.Lora is not null && Base is not null;
+
+    /// <summary>
+    /// Every saved tensor: the backbone's under checkpoint names, its LoRA adapters under PEFT-style names, then the
+    /// heads' under their module paths. A LoRA model with a <see cref="Base"/> leaves the frozen backbone weights out.
+    /// </summary>
+    public IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors() => CheckpointTensors(SavesTrainableOnly);
+
+    /// <summary>The saved tensors, with (<paramref name="trainableOnly"/> = false) or without the frozen backbone weights.</summary>
+    public IEnumerable<(string Name, Tensor Tensor)> CheckpointTensors(bool trainableOnly)
     {
-        foreach (var entry in Backbone.CheckpointTensors()) yield return entry;
+        if (!trainableOnly)
+            foreach (var entry in Backbone.CheckpointTensors()) yield return entry;
+        foreach (var entry in Backbone.LoraTensors()) yield return entry;
         foreach (var (name, parameter) in named_parameters())
             if (!name.StartsWith("backbone.", StringComparison.Ordinal)) yield return (name, parameter);
     }
@@ -64,3 +82,6 @@ public abstract class ReasonerModule : nn.Module
     NotSupportedException NotDeclared(string what) =>
         new($"{Specification.Name} declares no {what}; this method ({Specification.Method}) does not use one");
 }
+
+/// <summary>Where a LoRA model's frozen weights came from: the file and the SHA-256 of its data (<c>colar.sha256</c>; empty when it has none).</summary>
+public sealed record BaseCheckpoint(string Path, string Sha256);

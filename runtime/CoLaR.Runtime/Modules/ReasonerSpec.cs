@@ -25,7 +25,22 @@ public sealed record CurriculumOptions(int StepsPerStage, int EpochsPerStage, in
 public sealed record ThoughtOptions(int PerStep, int Max);
 public sealed record ProjectorOptions(int Intermediate, bool LayerNorm);
 public sealed record TeacherOptions(double Weight, AlignmentLoss Loss, bool Normalize);
-public sealed record LoraOptions(int Rank, double Alpha, LoraTargets Targets);
+/// <summary>[Lora]: rank, alpha (the update is scaled by alpha / rank) and the projections adapted.</summary>
+public sealed record LoraOptions(int Rank, double Alpha, LoraTargets Targets)
+{
+    public bool Q => (Targets & LoraTargets.Q) != 0;
+    public bool K => (Targets & LoraTargets.K) != 0;
+    public bool V => (Targets & LoraTargets.V) != 0;
+    public bool O => (Targets & LoraTargets.O) != 0;
+    public bool Gate => (Targets & LoraTargets.Gate) != 0;
+    public bool Up => (Targets & LoraTargets.Up) != 0;
+    public bool Down => (Targets & LoraTargets.Down) != 0;
+
+    /// <summary>"r=128 α=32 q,k,v,o,gate,up,down".</summary>
+    public string Describe() =>
+        $"r={Rank} alpha={Alpha.ToString("R", CultureInfo.InvariantCulture)} targets=" +
+        string.Join(",", new[] { (Q, "q"), (K, "k"), (V, "v"), (O, "o"), (Gate, "gate"), (Up, "up"), (Down, "down") }.Where(t => t.Item1).Select(t => t.Item2));
+}
 
 /// <summary>
 /// A reasoner spec as data, emitted by the generator: what the trainers, inference and the command
@@ -79,6 +94,7 @@ public sealed record ReasonerSpec(
                 : $"continuous thoughts ({Thoughts!.PerStep}/step, {Thoughts.Max} max){(Curriculum is null ? "" : ", curriculum")}",
             _ => "direct answer (no reasoning steps)",
         };
-        return $"{method}; {b.Name} ({b.Family}, {b.Layers}x{b.Hidden}, {b.ParameterCount / 1e6:0.##}M params)";
+        string lora = Lora is { } l ? $", LoRA r={l.Rank}" : "";
+        return $"{method}{lora}; {b.Name} ({b.Family}, {b.Layers}x{b.Hidden}, {b.ParameterCount / 1e6:0.##}M params)";
     }
 }

@@ -1,4 +1,5 @@
 using CoLaR.Checkpoints;
+using CoLaR.Import;
 using CoLaR.Modules;
 
 namespace CoLaR.Runs;
@@ -8,25 +9,33 @@ public static class Initialization
 {
     /// <summary>
     /// Loads <paramref name="path"/> into <paramref name="model"/>. A checkpoint of the same spec loads
-    /// completely (heads and embeds_std included). A checkpoint of another spec loads the backbone only —
-    /// the paper's recipe starts CoLaR from a CoT-trained backbone — and every backbone tensor must be
-    /// present with the right shape; the new spec's heads start fresh. Returns a sentence saying what loaded.
+    /// completely (heads, adapters and embeds_std included; a LoRA checkpoint's base first). Any other checkpoint
+    /// loads the backbone only (<see cref="ModelCheckpoint.LoadBackbone(ReasonerModule, string)"/>) — an imported Hugging Face backbone
+    /// (<c>colar import</c>), or another spec's checkpoint, as the paper's recipe starts CoLaR from a CoT-trained
+    /// backbone — and the new spec's heads (and adapters) start fresh. A LoRA model then records the file as its
+    /// <see cref="ReasonerModule.Base"/>: its checkpoints hold only the trainable tensors and name this file.
+    /// Returns a sentence saying what loaded.
     /// </summary>
     public static string FromCheckpoint(ReasonerModule model, string path)
     {
-        using var file = Checkpoint.Load(path);
-        file.Metadata.TryGetValue(ModelCheckpoint.SpecKey, out var fromSpec);
-        file.Metadata.TryGetValue(ModelCheckpoint.FingerprintKey, out var fingerprint);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: checkpoint not found");
+        var metadata = SafeTensors.ReadHeader(path).Metadata;
+        metadata.TryGetValue(ModelCheckpoint.SpecKey, out var fromSpec);
+        metadata.TryGetValue(ModelCheckpoint.FingerprintKey, out var fingerprint);
+        var name = model.Specification.Name;
         if (fingerprint == model.Specification.Fingerprint)
         {
             ModelCheckpoint.Load(path, model);
-            return $"initialised {model.Specification.Name} from {path} (spec '{fromSpec ?? "?"}', same weight layout: every weight)";
+            return $"initialised {name} from {path} (spec '{fromSpec ?? "?"}', same weight layout: every weight" +
+                   (model.Base is { } b ? $"; frozen base weights from {b.Path})" : ")");
         }
-        var backbone = model.Backbone.CheckpointTensors().ToList();
-        var names = backbone.Select(b => b.Name).ToHashSet(StringComparer.Ordinal);
-        ModelCheckpoint.LoadInto(backbone, file.Tensors, path, ignoreUnexpected: name => !names.Contains(name));
-        int heads = file.Names.Count(n => !names.Contains(n));
-        return $"initialised {model.Specification.Name}'s backbone from {path} (spec '{fromSpec ?? "?"}'; {names.Count} backbone tensors loaded" +
-               (heads > 0 ? $", {heads} tensors of its other parts left out" : "") + ")";
+        int loaded = ModelCheckpoint.LoadBackbone(model, path);
+        if (model.Backbone.Lora is not null)
+            model.Base = new BaseCheckpoint(Path.GetFullPath(path), metadata.GetValueOrDefault(Checkpoint.Sha256Key, ""));
+        string what = metadata.TryGetValue(HfImporter.BackboneKey, out var backbone) && fromSpec is null
+            ? $"imported backbone '{backbone}'{(metadata.TryGetValue(HfImporter.SourceKey, out var source) ? $" from {source}" : "")}"
+            : $"spec '{fromSpec ?? "?"}'";
+        return $"initialised {name}'s backbone from {path} ({what}; {loaded} backbone tensors loaded" +
+               (model.Backbone.Lora is { } lora ? $"; frozen, with fresh LoRA adapters {lora.Describe()}" : "") + ")";
     }
 }

@@ -97,11 +97,6 @@ public static class RunConfig
         }
     }
 
-    static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
-
     /// <summary>The snake_case option names of <typeparamref name="T"/>.</summary>
     public static IEnumerable<string> Keys<T>() => Properties<T>().Keys;
 
@@ -110,7 +105,11 @@ public static class RunConfig
     {
         var obj = new JsonObject();
         foreach (var (key, property) in Properties<T>().OrderBy(p => p.Key, StringComparer.Ordinal))
-            obj[key] = JsonSerializer.SerializeToNode(property.GetValue(options), property.PropertyType, JsonOptions);
+        {
+            var value = property.GetValue(options);
+            // Enums as the words a user types (precision "bf16", too_long "reject"), not their numbers.
+            obj[key] = value is Enum e ? JsonValue.Create(SnakeCase(e.ToString())) : JsonSerializer.SerializeToNode(value, property.PropertyType);
+        }
         return obj;
     }
 

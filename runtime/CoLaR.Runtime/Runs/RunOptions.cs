@@ -16,6 +16,8 @@ public sealed record RunOptions
 {
     /// <summary>cpu, cuda, cuda:N or auto.</summary>
     public string Device { get; init; } = "cpu";
+    /// <summary>auto (bf16 on CUDA, fp32 on CPU), fp32, or bf16 (forward and backward in bfloat16, fp32 master weights and losses).</summary>
+    public Training.Precision Precision { get; init; } = Training.Precision.Auto;
     /// <summary>Use at most this many training samples (0: all).</summary>
     public int MaxSamples { get; init; }
     /// <summary>Samples longer than the model's MaxPositions: reject (default), skip or truncate.</summary>

@@ -77,7 +77,12 @@ public sealed class SftRun
         Console.WriteLine($"train {spec.Name} → {OutputDirectory}");
         Console.WriteLine(configText);
 
-        var tokenizer = Tokenizers.For(spec.Tokenizer, Init is null ? null : Path.GetDirectoryName(Path.GetFullPath(Init)));
+        // A checkpoint tokenizer comes from beside --init (an imported backbone, or an earlier run's checkpoint), and is
+        // copied beside this run's checkpoints so that `colar eval` finds it there; a resumed run finds it there too.
+        string? tokenizerDirectory = Init is not null ? Path.GetDirectoryName(Path.GetFullPath(Init))
+            : TokenizerFiles.Present(CheckpointDirectory) ? CheckpointDirectory : null;
+        var tokenizer = Tokenizers.For(spec.Tokenizer, tokenizerDirectory);
+        if (spec.Tokenizer == Tokenizers.Checkpoint && tokenizerDirectory is not null) TokenizerFiles.Copy(tokenizerDirectory, CheckpointDirectory);
         var layout = new PromptLayout(tokenizer);
         if (tokenizer.VocabularySize > spec.Backbone.Vocab)
             throw new ArgumentException($"the tokenizer ({tokenizer.Name}) has {tokenizer.VocabularySize} tokens but {spec.Backbone.Name}.Vocab is {spec.Backbone.Vocab}");
@@ -85,9 +90,11 @@ public sealed class SftRun
         var encoded = SequenceLimits.Apply(data.Select(layout.Encode).ToList(), spec, layout, Run.TooLong, out var report);
         if (report is not null) { Console.WriteLine(report); log.Warn(report); }
 
+        torch.manual_seed(Sft.Seed); // weight initialisation is part of the run's seed
         var model = Model.Create();
         model.to(device);
-        var trainer = new SftTrainer(model, encoded, layout, Sft, device);
+        var trainer = new SftTrainer(model, encoded, layout, Sft, device, Run.Precision);
+        log.Info($"precision: {trainer.Precision}");
         int start = 0;
         var state = TrainingState.TryLoad(StateDirectory, model, trainer.Optimizer);
         if (state is not null)

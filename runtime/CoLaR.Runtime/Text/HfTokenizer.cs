@@ -9,7 +9,9 @@ namespace CoLaR.Text;
 /// Llama-3 and Qwen2/Qwen3 (<c>tokenizer.json</c>), Qwen2 and GPT-2 (<c>vocab.json</c> + <c>merges.txt</c>).
 /// Special tokens come from <c>added_tokens</c> / <c>added_tokens_decoder</c>; EOS from <c>tokenizer_config.json</c>
 /// (then <c>generation_config.json</c>). When the files define no pad token (or pad = EOS, which would mask the
-/// EOS label), a <c>[PAD]</c> token is appended with id = the tokenizer's size, as the method does.
+/// EOS label), a reserved pad token of the vocabulary is used (<see cref="ReservedPadTokens"/>: Llama-3.2's
+/// <c>&lt;|finetune_right_pad_id|&gt;</c>); without one a <c>[PAD]</c> token is appended with id = the tokenizer's
+/// size, as the method does (the importer then adds an embedding row for it when the model's table has none spare).
 /// Only JSON and text files are read; pickle files are never loaded.
 /// </summary>
 public sealed class HfTokenizer : ITextTokenizer
@@ -18,6 +20,9 @@ public sealed class HfTokenizer : ITextTokenizer
     public static IReadOnlyList<string> FileNames { get; } = ["tokenizer.json", "vocab.json", "merges.txt"];
 
     const string AddedPad = "[PAD]";
+
+    /// <summary>Padding tokens some vocabularies reserve, used (in this order) when the files name no pad token.</summary>
+    public static IReadOnlyList<string> ReservedPadTokens { get; } = ["<|finetune_right_pad_id|>", "<|pad|>", "<pad>", "<|padding|>"];
 
     readonly ByteLevelBpe _bpe;
 
@@ -297,7 +302,9 @@ public sealed class HfTokenizer : ITextTokenizer
         bool padAdded = false;
         if (pad is null || pad == eos)
         {
-            pad = IdOf(AddedPad);
+            // A pad token the vocabulary reserves (Llama-3.1+'s <|finetune_right_pad_id|>) keeps the embedding table's
+            // size; only when there is none is [PAD] appended (id = size, one row more than the files define).
+            pad = IdOf(AddedPad) ?? ReservedPadTokens.Select(IdOf).FirstOrDefault(id => id is not null && id != eos);
             if (pad is null || pad == eos)
             {
                 pad = baseSize;

@@ -63,8 +63,9 @@ public static class Objectives
         if (g > 1)
         {
             // Slot s predicts slot s+1: every real group but the last has a target.
-            var predicted = model.PredictLatent(hidden.narrow(1, q, g - 1));                      // [B, G-1, H]
-            var target = merged.narrow(1, 1, g - 1).detach() / embedsStd;                          // [B, G-1, H]
+            // Latent losses in fp32 whatever the working precision.
+            var predicted = model.PredictLatent(hidden.narrow(1, q, g - 1)).ToFloat32();          // [B, G-1, H]
+            var target = Precisions.Float32(merged.narrow(1, 1, g - 1).detach()) / embedsStd;      // [B, G-1, H]
             var valid = gValid.narrow(1, 0, g - 1) & gValid.narrow(1, 1, g - 1);                   // [B, G-1]
             var perPosition = head.Loss == LatentLoss.Nll
                 ? -predicted.LogProb(target)
@@ -239,8 +240,8 @@ public static class Objectives
             var studentAt = torch.tensor(anchors.Select(a => (long)a).ToArray(), device: ctx.Device);
             var teacherAt = torch.tensor(teacherAnchors.Select(a => (long)a).ToArray(), device: ctx.Device);
             var rows = torch.arange(b, device: ctx.Device);
-            var student = restHidden[rows, studentAt];                                               // [B, H]
-            var target = tHidden[rows, teacherAt].detach();                                          // [B, H]
+            var student = Precisions.Float32(restHidden[rows, studentAt]);                           // [B, H], fp32 loss
+            var target = Precisions.Float32(tHidden[rows, teacherAt].detach());                      // [B, H]
             var alignment = teacher.Loss switch
             {
                 AlignmentLoss.L1 => F.l1_loss(student, target),

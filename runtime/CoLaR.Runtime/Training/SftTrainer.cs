@@ -26,8 +26,12 @@ public sealed class SftTrainer
     readonly PromptLayout _layout;
     readonly Device _device;
     readonly DataSchedule _schedule;
+    readonly MixedPrecision? _mixed;
 
     public SftOptions Options { get; }
+
+    /// <summary>The precision the forward and backward passes run in (resolved: Fp32 or Bf16).</summary>
+    public Precision Precision { get; }
 
     /// <summary>The optimizer (exposed so checkpoints can save and restore its state).</summary>
     public optim.Optimizer Optimizer { get; private set; }
@@ -41,7 +45,10 @@ public sealed class SftTrainer
     /// <summary>Batches skipped because of a non-finite loss or gradient (with <see cref="SftOptions.SkipNonFinite"/>).</summary>
     public int SkippedBatches { get; private set; }
 
-    public SftTrainer(ReasonerModule model, IReadOnlyList<EncodedSample> data, PromptLayout layout, SftOptions options, Device device)
+    /// <remarks>With <paramref name="precision"/> Bf16 the forward and backward passes run in a bfloat16 copy with fp32
+    /// master weights (<see cref="MixedPrecision"/>); Auto means bf16 on CUDA, fp32 on CPU.</remarks>
+    public SftTrainer(ReasonerModule model, IReadOnlyList<EncodedSample> data, PromptLayout layout, SftOptions options, Device device,
+        Precision precision = Precision.Fp32)
     {
         _model = model;
         _data = data;
@@ -53,6 +60,8 @@ public sealed class SftTrainer
         if (options.Compression is { } c && (c < min || c > max))
             throw new ArgumentOutOfRangeException(nameof(options), c, $"{model.Specification.Name} trains compression {min}..{max}; --compression {c} is outside it");
         Optimizer = NewOptimizer();
+        Precision = Precisions.Resolve(precision, device);
+        if (Precision == Precision.Bf16) _mixed = new MixedPrecision(model, device, ScalarType.BFloat16);
     }
 
     public int BatchesPerEpoch => _schedule.BatchesPerEpoch;
@@ -78,6 +87,12 @@ public sealed class SftTrainer
     public void Run(int startStep = 0, CancellationToken cancellation = default)
     {
         _model.train();
+        if (_mixed is not null)
+        {
+            if (_model.Specification.Method == ReasoningMethod.CompressedLatent) _model.EnsureEmbedsStd(); // from the fp32 table
+            _mixed.SyncAll(); // weights loaded after construction (init, resume) reach the working copy
+            _mixed.Working.train();
+        }
         var parameters = _model.parameters().Where(p => p.requires_grad).ToList();
         for (int step = startStep; step < Options.Steps; step++)
         {
@@ -112,7 +127,7 @@ public sealed class SftTrainer
 
         using var scope = torch.NewDisposeScope();
         Optimizer.zero_grad();
-        var loss = _model.ComputeSftLoss(batch, new SftContext
+        var loss = (_mixed?.Working ?? _model).ComputeSftLoss(batch, new SftContext
         {
             Layout = _layout, Device = _device, Compression = compression, AutoSpeed = autoSpeed,
             Stage = stage, Random = random, Generator = generator,
@@ -122,6 +137,7 @@ public sealed class SftTrainer
         if (finiteLoss)
         {
             loss.Total.backward();
+            _mixed?.CopyGradients();
             norm = Options.GradientClip > 0
                 ? torch.nn.utils.clip_grad_norm_(parameters, Options.GradientClip)
                 : GradientNorm(parameters);
@@ -140,6 +156,7 @@ public sealed class SftTrainer
         else
         {
             Optimizer.step();
+            _mixed?.SyncTrainable();
         }
         generator.Dispose();
         return new StepReport(step + 1, _schedule.EpochOf(step), stage, compression, lr, norm, loss.Terms, 0, skipped);

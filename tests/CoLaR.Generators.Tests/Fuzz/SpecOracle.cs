@@ -313,6 +313,8 @@ public static class SpecOracle
         {
             long rank = lora.I("Rank", 128), targets = lora.I("Targets", 127);
             if (rank < 1 || rank > hidden || targets == 0 || (targets & ~127L) != 0 || !Positive(lora.D("Alpha", 32))) return false;
+            // GPT-2's fused c_attn is adapted as a whole: Q, K and V together or not at all.
+            if (backbone.Name == "Gpt2" && (targets & 7) is not (0 or 7)) return false;
         }
         return true;
     }

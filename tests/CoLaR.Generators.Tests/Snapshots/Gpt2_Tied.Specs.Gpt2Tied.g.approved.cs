@@ -93,6 +93,24 @@ namespace Specs
             yield return ("transformer.ln_f.bias", transformer.ln_f.bias!);
         }
 
+        /// <summary>[Lora] on a reasoner: an adapter on each targeted projection of every block. GPT-2 has one c_attn for Q, K and V,
+        /// adapted as a whole (as PEFT does), and no gate projection (Gate adapts nothing).</summary>
+        protected override void AddLoraAdapters(global::CoLaR.Modules.LoraOptions lora)
+        {
+            if ((lora.Q || lora.K || lora.V) && !(lora.Q && lora.K && lora.V))
+                throw new System.NotSupportedException("GPT-2 fuses Q, K and V in c_attn, which LoRA adapts as a whole: target all of Q, K and V, or none");
+            for (int i = 0; i < Layers; i++)
+            {
+                var attn = transformer.h[i].attn;
+                var mlp = transformer.h[i].mlp;
+                var p = $"transformer.h.{i}.";
+                if (lora.Q) attn.c_attn_lora = Attach(attn, "c_attn_lora", attn.c_attn, lora, new(p + "attn.c_attn", 3 * QSize, true));
+                if (lora.O) attn.c_proj_lora = Attach(attn, "c_proj_lora", attn.c_proj, lora, new(p + "attn.c_proj", Hidden, true));
+                if (lora.Up) mlp.c_fc_lora = Attach(mlp, "c_fc_lora", mlp.c_fc, lora, new(p + "mlp.c_fc", Intermediate, true));
+                if (lora.Down) mlp.c_proj_lora = Attach(mlp, "c_proj_lora", mlp.c_proj, lora, new(p + "mlp.c_proj", Hidden, true));
+            }
+        }
+
         /// <summary>"transformer": token and position embeddings, the blocks, the final LayerNorm.</summary>
         private sealed class Decoder : nn.Module
         {
@@ -126,6 +144,7 @@ namespace Specs
         {
             internal readonly Linear c_attn = nn.Linear(Hidden, 3 * QSize, hasBias: true);
             internal readonly Linear c_proj = nn.Linear(QSize, Hidden, hasBias: true);
+            internal global::CoLaR.Modules.LoraAdapter? c_attn_lora, c_proj_lora;   // LoRA adapters, when a reasoner declares [Lora]
 
             public SelfAttention() : base("attn") => RegisterComponents();
 
@@ -133,12 +152,15 @@ namespace Specs
             {
                 long b = x.shape[0], t = x.shape[1];
                 var qkv = c_attn.forward(x);                                                   // [B, T, 192]
+                if (c_attn_lora is not null) qkv = qkv + c_attn_lora.forward(x);               // + LoRA update
                 var q = qkv.narrow(-1, 0, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);          // [B, 4, T, 16]
                 var k = qkv.narrow(-1, QSize, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);      // [B, 4, T, 16]
                 var v = qkv.narrow(-1, 2 * QSize, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);  // [B, 4, T, 16]
                 if (cache is not null) (k, v) = cache.Append(index, k, v);                     // [B, 4, S, 16]
                 var y = global::CoLaR.Modules.AttentionOps.Sdpa(q, k, v, mask);                // [B, 4, T, 16]
-                return c_proj.forward(y.transpose(1, 2).reshape(b, t, QSize));                 // [B, T, 64]
+                var heads = y.transpose(1, 2).reshape(b, t, QSize);                            // [B, T, 64]
+                var output = c_proj.forward(heads);                                            // [B, T, 64]
+                return c_proj_lora is null ? output : output + c_proj_lora.forward(heads);     // + LoRA update
             }
         }
 
@@ -147,11 +169,18 @@ namespace Specs
         {
             internal readonly Linear c_fc = nn.Linear(Hidden, Intermediate, hasBias: true);
             internal readonly Linear c_proj = nn.Linear(Intermediate, Hidden, hasBias: true);
+            internal global::CoLaR.Modules.LoraAdapter? c_fc_lora, c_proj_lora;   // LoRA adapters, when a reasoner declares [Lora]
 
             public Mlp() : base("mlp") => RegisterComponents();
 
-            public override Tensor forward(Tensor x) =>
-                c_proj.forward(F.gelu(c_fc.forward(x), TorchSharp.Modules.GELU.Approximate.tanh)); // [B, T, 64]
+            public override Tensor forward(Tensor x)
+            {
+                var fc = c_fc.forward(x);                                                      // [B, T, 256]
+                if (c_fc_lora is not null) fc = fc + c_fc_lora.forward(x);                     // + LoRA update
+                var inner = F.gelu(fc, TorchSharp.Modules.GELU.Approximate.tanh);              // [B, T, 256]
+                var output = c_proj.forward(inner);                                            // [B, T, 64]
+                return c_proj_lora is null ? output : output + c_proj_lora.forward(inner);     // + LoRA update
+            }
         }
     }
 }

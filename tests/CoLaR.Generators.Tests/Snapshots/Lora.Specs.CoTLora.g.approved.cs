@@ -38,6 +38,7 @@ namespace Specs
         public CoTLora() : base(nameof(CoTLora))
         {
             backbone = new();
+            backbone.AddLora(Spec.Lora!);   // [Lora]: freezes the backbone's weights, adds rank-8 adapters to q, k, v, o, up
             RegisterComponents();
         }
 

@@ -100,6 +100,25 @@ namespace Specs
             yield return ("lm_head.weight", lm_head.weight!);
         }
 
+        /// <summary>[Lora] on a reasoner: an adapter on each targeted projection of every layer (Q/K/V and gate/up stay fused).</summary>
+        protected override void AddLoraAdapters(global::CoLaR.Modules.LoraOptions lora)
+        {
+            for (int i = 0; i < Layers; i++)
+            {
+                var attn = model.layers[i].self_attn;
+                var mlp = model.layers[i].mlp;
+                var p = $"model.layers.{i}.";
+                if (lora.Q || lora.K || lora.V)
+                    attn.qkv_lora = Attach(attn, "qkv_lora", attn.qkv_proj, lora,
+                        new(p + "self_attn.q_proj", QSize, lora.Q), new(p + "self_attn.k_proj", KvSize, lora.K), new(p + "self_attn.v_proj", KvSize, lora.V));
+                if (lora.O) attn.o_lora = Attach(attn, "o_lora", attn.o_proj, lora, new(p + "self_attn.o_proj", Hidden, true));
+                if (lora.Gate || lora.Up)
+                    mlp.gate_up_lora = Attach(mlp, "gate_up_lora", mlp.gate_up_proj, lora,
+                        new(p + "mlp.gate_proj", Intermediate, lora.Gate), new(p + "mlp.up_proj", Intermediate, lora.Up));
+                if (lora.Down) mlp.down_lora = Attach(mlp, "down_lora", mlp.down_proj, lora, new(p + "mlp.down_proj", Hidden, true));
+            }
+        }
+
         /// <summary>"model": token embeddings, the decoder layers, the final norm.</summary>
         private sealed class Decoder : nn.Module
         {
@@ -132,6 +151,7 @@ namespace Specs
         {
             internal readonly Linear qkv_proj = nn.Linear(Hidden, QSize + 2 * KvSize, hasBias: false);
             internal readonly Linear o_proj = nn.Linear(QSize, Hidden, hasBias: false);
+            internal global::CoLaR.Modules.LoraAdapter? qkv_lora, o_lora;   // LoRA adapters, when a reasoner declares [Lora]
             internal readonly global::CoLaR.Modules.RmsNorm q_norm = new(HeadDim, 1E-06);
             internal readonly global::CoLaR.Modules.RmsNorm k_norm = new(HeadDim, 1E-06);
 
@@ -141,6 +161,7 @@ namespace Specs
             {
                 long b = x.shape[0], t = x.shape[1];
                 var qkv = qkv_proj.forward(x);                                                 // [B, T, 128]
+                if (qkv_lora is not null) qkv = qkv + qkv_lora.forward(x);                     // + LoRA update
                 var q = qkv.narrow(-1, 0, QSize).view(b, t, Heads, HeadDim);                   // [B, T, 4, 16]
                 var k = qkv.narrow(-1, QSize, KvSize).view(b, t, KvHeads, HeadDim);            // [B, T, 2, 16]
                 var v = qkv.narrow(-1, QSize + KvSize, KvSize).view(b, t, KvHeads, HeadDim);   // [B, T, 2, 16]
@@ -153,7 +174,9 @@ namespace Specs
                 k = global::CoLaR.Modules.AttentionOps.RepeatKv(k, KvGroups);                  // [B, 4, S, 16]
                 v = global::CoLaR.Modules.AttentionOps.RepeatKv(v, KvGroups);                  // [B, 4, S, 16]
                 var y = global::CoLaR.Modules.AttentionOps.Sdpa(q, k, v, mask);                // [B, 4, T, 16]
-                return o_proj.forward(y.transpose(1, 2).reshape(b, t, QSize));                 // [B, T, 48]
+                var heads = y.transpose(1, 2).reshape(b, t, QSize);                            // [B, T, 64]
+                var output = o_proj.forward(heads);                                            // [B, T, 48]
+                return o_lora is null ? output : output + o_lora.forward(heads);               // + LoRA update
             }
         }
 
@@ -162,15 +185,19 @@ namespace Specs
         {
             internal readonly Linear gate_up_proj = nn.Linear(Hidden, 2 * Intermediate, hasBias: false);
             internal readonly Linear down_proj = nn.Linear(Intermediate, Hidden, hasBias: false);
+            internal global::CoLaR.Modules.LoraAdapter? gate_up_lora, down_lora;   // LoRA adapters, when a reasoner declares [Lora]
 
             public Mlp() : base("mlp") => RegisterComponents();
 
             public override Tensor forward(Tensor x)
             {
                 var gateUp = gate_up_proj.forward(x);                                          // [B, T, 192]
+                if (gate_up_lora is not null) gateUp = gateUp + gate_up_lora.forward(x);       // + LoRA update
                 var gate = gateUp.narrow(-1, 0, Intermediate);                                 // [B, T, 96]
                 var up = gateUp.narrow(-1, Intermediate, Intermediate);                        // [B, T, 96]
-                return down_proj.forward(F.silu(gate) * up);                                   // [B, T, 48]
+                var inner = F.silu(gate) * up;                                                 // [B, T, 96]
+                var output = down_proj.forward(inner);                                         // [B, T, 48]
+                return down_lora is null ? output : output + down_lora.forward(inner);         // + LoRA update
             }
         }
     }

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace CoLaR.Checkpoints;
 
 /// <summary>
-/// Saves and loads a <see cref="ReasonerModule"/>'s weights (<see cref="ReasonerModule.CheckpointTensors"/>,
+/// Saves and loads a <see cref="ReasonerModule"/>'s weights (<see cref="ReasonerModule.CheckpointTensors()"/>,
 /// under their checkpoint names) with the spec they belong to, so a checkpoint is never loaded into a model
 /// of another shape, and a load either succeeds completely or changes nothing.
 /// </summary>
@@ -18,6 +18,15 @@ public static class ModelCheckpoint
     public const string FingerprintKey = "colar.fingerprint";
     /// <summary>Metadata key: <see cref="ReasonerModule.EmbedsStd"/> in round-trip ("R") form, or "NaN".</summary>
     public const string EmbedsStdKey = "colar.embeds_std";
+    /// <summary>Metadata key of a LoRA checkpoint that holds only trainable tensors: the checkpoint its frozen weights come from.</summary>
+    public const string BaseKey = "colar.base";
+    /// <summary>Metadata key: the SHA-256 of that base checkpoint's data (its <c>colar.sha256</c>), so a changed base is refused.</summary>
+    public const string BaseSha256Key = "colar.base_sha256";
+    /// <summary>Metadata key: the LoRA options of a LoRA model ("r=128 alpha=32 targets=q,k,v,…"), for people and <c>colar export</c>.</summary>
+    public const string LoraKey = "colar.lora";
+
+    /// <summary>How deep a chain of LoRA checkpoints (each the base of the next) may go.</summary>
+    const int MaxBaseDepth = 16;
 
     /// <summary>Writes the model's weights and spec atomically (see <see cref="Checkpoint.Save"/>).</summary>
     /// <param name="path">The checkpoint file.</param>
@@ -31,7 +40,7 @@ public static class ModelCheckpoint
         if (extraMetadata is not null)
             foreach (var (key, value) in extraMetadata)
             {
-                if (key is SpecKey or FingerprintKey or EmbedsStdKey)
+                if (key is SpecKey or FingerprintKey or EmbedsStdKey or BaseKey or BaseSha256Key or LoraKey)
                     throw new ArgumentException($"metadata key '{key}' is reserved: ModelCheckpoint.Save sets it from the model");
                 metadata[key] = value;
             }
@@ -47,15 +56,98 @@ public static class ModelCheckpoint
     /// </summary>
     /// <returns>The checkpoint's metadata (including any extra metadata given to <see cref="Save"/>).</returns>
     /// <exception cref="CheckpointException">The file is corrupt, or does not fit the model.</exception>
-    public static IReadOnlyDictionary<string, string> Load(string path, ReasonerModule model, bool verify = true)
+    /// <remarks>
+    /// A LoRA checkpoint that holds only trainable tensors names its base (<c>colar.base</c>): the base's backbone
+    /// weights are loaded first (<see cref="RestoreBase(ReasonerModule, IReadOnlyDictionary{string, string}, string)"/>; the base may itself be such a checkpoint), after the
+    /// adapters and heads have been checked against the model.
+    /// </remarks>
+    public static IReadOnlyDictionary<string, string> Load(string path, ReasonerModule model, bool verify = true) => Load(path, model, verify, depth: 0);
+
+    static IReadOnlyDictionary<string, string> Load(string path, ReasonerModule model, bool verify, int depth)
     {
         ArgumentNullException.ThrowIfNull(model);
         double embedsStd = double.NaN;
         using var scope = torch.NewDisposeScope();
         using var file = Checkpoint.Load(path, verify, header => embedsStd = CheckSpec(path, header.Metadata, model), include: null);
-        LoadInto(model.CheckpointTensors(), file.Tensors, path);
+        bool trainableOnly = file.Metadata.ContainsKey(BaseKey);
+        var plan = PlanLoad(model.CheckpointTensors(trainableOnly), file.Tensors, path, ignoreUnexpected: null);
+        if (trainableOnly) RestoreBase(model, file.Metadata, path, depth);
+        else model.Base = null; // every weight is in this file
+        Apply(plan);
         model.EmbedsStd = embedsStd;
         return file.Metadata;
+    }
+
+    /// <summary>
+    /// Loads the frozen backbone weights a trainable-only LoRA checkpoint (or training state) names in <c>colar.base</c>,
+    /// after checking that the base still has the data it was trained on, and sets <see cref="ReasonerModule.Base"/>.
+    /// The base is looked for where it was (an absolute path), then beside <paramref name="referencingPath"/>.
+    /// </summary>
+    /// <exception cref="CheckpointException">The base is missing, changed, or does not fit the backbone.</exception>
+    public static void RestoreBase(ReasonerModule model, IReadOnlyDictionary<string, string> metadata, string referencingPath) =>
+        RestoreBase(model, metadata, referencingPath, depth: 0);
+
+    static void RestoreBase(ReasonerModule model, IReadOnlyDictionary<string, string> metadata, string referencingPath, int depth)
+    {
+        if (model.Backbone.Lora is null)
+            throw new CheckpointException(referencingPath, $"holds LoRA adapters over base {metadata[BaseKey]}, but {model.Specification.Name} declares no [Lora]", CheckpointErrorKind.Mismatch);
+        var recorded = metadata[BaseKey];
+        metadata.TryGetValue(BaseSha256Key, out var expectedSha);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(referencingPath))!;
+        var candidates = new[] { Path.IsPathRooted(recorded) ? recorded : Path.Combine(directory, recorded), Path.Combine(directory, Path.GetFileName(recorded)) };
+        var basePath = candidates.FirstOrDefault(File.Exists)
+            ?? throw new CheckpointException(referencingPath, $"holds only LoRA adapters and heads; its frozen base weights are in {recorded}, which is missing " +
+                "(also beside this file). Put the base back, or merge the adapters into a full checkpoint with `colar export --merge` where both exist",
+                CheckpointErrorKind.Io);
+        var actualSha = SafeTensors.ReadHeader(basePath).Metadata.GetValueOrDefault(Checkpoint.Sha256Key, "");
+        if (!string.IsNullOrEmpty(expectedSha) && actualSha != expectedSha)
+            throw new CheckpointException(referencingPath, $"was trained over base {basePath} whose data had SHA-256 {expectedSha}, but the file now has {(actualSha.Length == 0 ? "none" : actualSha)}: " +
+                "the base changed, so these adapters no longer fit it", CheckpointErrorKind.Mismatch);
+        if (model.Base is { } current && current.Sha256 == actualSha && actualSha.Length > 0) return; // those weights are already loaded
+        LoadBackbone(model, basePath, depth + 1);
+        model.Base = new BaseCheckpoint(Path.GetFullPath(basePath), actualSha);
+    }
+
+    /// <summary>
+    /// Loads only the backbone weights of a checkpoint into <paramref name="model"/>'s backbone: an imported
+    /// backbone checkpoint (<c>colar import</c>), a full checkpoint of any spec over the same backbone, or a LoRA
+    /// checkpoint of another spec (its base is loaded, its adapters merged). The other tensors are ignored; every
+    /// backbone tensor must be there with the right shape. Heads, adapters and <see cref="ReasonerModule.Base"/> are not changed.
+    /// </summary>
+    /// <returns>The number of backbone tensors loaded.</returns>
+    /// <exception cref="CheckpointException">The file is not usable, or was imported for another backbone, or lacks a backbone tensor.</exception>
+    public static int LoadBackbone(ReasonerModule model, string path) => LoadBackbone(model, path, depth: 0);
+
+    static int LoadBackbone(ReasonerModule model, string path, int depth)
+    {
+        if (depth > MaxBaseDepth)
+            throw new CheckpointException(path, $"is more than {MaxBaseDepth} LoRA checkpoints deep in a chain of bases (a cycle?)", CheckpointErrorKind.Mismatch);
+        var header = SafeTensors.ReadHeader(path);
+        var metadata = header.Metadata;
+        var backbone = model.Specification.Backbone;
+        if (metadata.TryGetValue(Import.HfImporter.BackboneKey, out var importedFor) && !string.Equals(importedFor, backbone.Name, StringComparison.Ordinal))
+            throw new CheckpointException(path, $"was imported for backbone '{importedFor}', but {model.Specification.Name} is built on '{backbone.Name}'", CheckpointErrorKind.Mismatch);
+        var targets = model.Backbone.CheckpointTensors().ToList();
+        if (metadata.ContainsKey(BaseKey))
+        {
+            // Adapters of another spec: build that model, load it (base first), merge its adapters, take its backbone.
+            var specName = metadata.GetValueOrDefault(SpecKey) ?? throw new CheckpointException(path, $"has {BaseKey} but no {SpecKey}", CheckpointErrorKind.Format);
+            var entry = ModelRegistry.TryGet(specName, out var e) ? e
+                : throw new CheckpointException(path, $"holds LoRA adapters of spec '{specName}', which is not declared here; its weights cannot be merged", CheckpointErrorKind.Mismatch);
+            using var other = entry.Create();
+            Load(path, other, verify: true, depth);
+            other.Backbone.MergeLora();
+            using var scope = torch.NewDisposeScope();
+            var merged = other.Backbone.CheckpointTensors().ToDictionary(t => t.Name, t => t.Tensor, StringComparer.Ordinal);
+            LoadInto(targets, merged, path);
+            return targets.Count;
+        }
+        var names = targets.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        bool verify = metadata.ContainsKey(Checkpoint.Sha256Key);
+        using (var scope = torch.NewDisposeScope())
+        using (var file = Checkpoint.Load(path, verify, inspect: null, include: names.Contains))
+            LoadInto(targets, file.Tensors, path);
+        return targets.Count;
     }
 
     /// <summary>
@@ -63,7 +155,7 @@ public static class ModelCheckpoint
     /// sets of names agree and every shape matches; converts dtype and device. Checks everything before
     /// copying anything, so a refused load leaves the targets untouched.
     /// </summary>
-    /// <param name="targets">Where each tensor goes, by name (for a model: <see cref="ReasonerModule.CheckpointTensors"/>).</param>
+    /// <param name="targets">Where each tensor goes, by name (for a model: <see cref="ReasonerModule.CheckpointTensors()"/>).</param>
     /// <param name="tensors">The tensors to load, by name.</param>
     /// <param name="source">The file (or other source) named in error messages.</param>
     /// <param name="ignoreUnexpected">Names present in <paramref name="tensors"/> that the targets lack but may be skipped
@@ -108,12 +200,22 @@ public static class ModelCheckpoint
     }
 
     /// <summary>The <c>colar.spec</c>, <c>colar.fingerprint</c> and <c>colar.embeds_std</c> entries for a model.</summary>
-    internal static Dictionary<string, string> SpecMetadata(ReasonerModule model) => new(StringComparer.Ordinal)
+    internal static Dictionary<string, string> SpecMetadata(ReasonerModule model)
     {
-        [SpecKey] = model.Specification.Name,
-        [FingerprintKey] = model.Specification.Fingerprint,
-        [EmbedsStdKey] = model.EmbedsStd.ToString("R", CultureInfo.InvariantCulture),
-    };
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [SpecKey] = model.Specification.Name,
+            [FingerprintKey] = model.Specification.Fingerprint,
+            [EmbedsStdKey] = model.EmbedsStd.ToString("R", CultureInfo.InvariantCulture),
+        };
+        if (model.Backbone.Lora is { } lora) metadata[LoraKey] = lora.Describe();
+        if (model.SavesTrainableOnly)
+        {
+            metadata[BaseKey] = model.Base!.Path;
+            metadata[BaseSha256Key] = model.Base.Sha256;
+        }
+        return metadata;
+    }
 
     /// <summary>Refuses a checkpoint saved from another spec; returns its embeds_std.</summary>
     internal static double CheckSpec(string path, IReadOnlyDictionary<string, string> metadata, ReasonerModule model)

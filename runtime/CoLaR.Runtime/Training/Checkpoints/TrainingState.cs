@@ -97,7 +97,9 @@ public static class TrainingState
 
         var modelTensors = file.Tensors.Where(kv => kv.Key.StartsWith(ModelPrefix, StringComparison.Ordinal))
             .ToDictionary(kv => kv.Key[ModelPrefix.Length..], kv => kv.Value, StringComparer.Ordinal);
-        var modelPlan = ModelCheckpoint.PlanLoad(ModelTargets(model), modelTensors, path, ignoreUnexpected: null);
+        // A LoRA run over a base checkpoint saves only its trainable tensors; the base is loaded below, after every check.
+        bool trainableOnly = model is ReasonerModule && file.Metadata.ContainsKey(ModelCheckpoint.BaseKey);
+        var modelPlan = ModelCheckpoint.PlanLoad(ModelTargets(model, trainableOnly), modelTensors, path, ignoreUnexpected: null);
         var applyOptimizer = OptimizerStateIO.Plan(path, file.Metadata[OptimizerKey], file.Tensors, optimizer, model);
 
         Tensor? rng = null;
@@ -114,6 +116,7 @@ public static class TrainingState
             throw new CheckpointException(path, $"has tensor {CheckpointException.Quote(other)}, which is neither model, optimizer nor RNG state", CheckpointErrorKind.Mismatch, other);
 
         // Every check passed: now change things.
+        if (trainableOnly) ModelCheckpoint.RestoreBase((ReasonerModule)model, file.Metadata, path);
         ModelCheckpoint.Apply(modelPlan);
         applyOptimizer();
         if (rng is not null) torch.set_rng_state(rng);
@@ -126,4 +129,7 @@ public static class TrainingState
         model is ReasonerModule reasoner
             ? reasoner.CheckpointTensors()
             : model.state_dict().Select(kv => (kv.Key, kv.Value));
+
+    static IEnumerable<(string Name, Tensor Tensor)> ModelTargets(nn.Module model, bool trainableOnly) =>
+        model is ReasonerModule reasoner ? reasoner.CheckpointTensors(trainableOnly) : ModelTargets(model);
 }
