@@ -18,6 +18,7 @@ public static class CommandLine
             DemoCommand.Create(),
             DataCommand.Create(),
             ReproduceCommand.Create(),
+            RlDemoCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
