@@ -70,7 +70,7 @@ public static class EvalCommand
                 var (min, max) = loaded.Spec.CompressionRange;
                 var speeds = settings.Compression is { Length: > 0 } given ? given : Enumerable.Range(min, max - min + 1).ToArray();
                 foreach (var c in speeds)
-                    if (c < min || c > max) throw new ArgumentException($"--compression {c} is outside the range {loaded.Spec.Name} was trained on ({min}..{max})");
+                    if (c < min || c > max) throw new ArgumentException($"--compression {c} is outside the range {loaded.Spec.Name} was trained on ({min}..{max}; checkpoint {loaded.Checkpoint})");
                 var options = new EvalOptions(speeds, settings.Seeds, settings.BatchSize, ParseDecoding(settings.Decoding), settings.LatentTemperature, settings.Seed);
                 string dataset = settings.Dataset ?? DatasetName(dataPath);
                 var rows = Report.Evaluate(loaded, samples, dataset, options, Console.Out);

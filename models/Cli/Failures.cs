@@ -30,8 +30,9 @@ public static class Failures
         catch (Exception e)
         {
             Console.Error.WriteLine($"error: unexpected {e.GetType().Name}: {Message(e)}");
-            var where = Record(e, logDirectory);
-            Console.Error.WriteLine(where is null ? e.StackTrace : $"(stack trace in {where})");
+            // Even a bug shows the user one line; the trace goes to the run's log, or to a file of its own.
+            var where = Record(e, logDirectory) ?? RecordElsewhere(e);
+            Console.Error.WriteLine(where is null ? "(no stack trace could be saved)" : $"(stack trace in {where})");
             return Failed;
         }
     }
@@ -40,7 +41,7 @@ public static class Failures
     {
         DataFormatException or ConfigException or CheckpointException or NativeLoadException
             or FileNotFoundException or DirectoryNotFoundException or KeyNotFoundException or ArgumentException => BadInput,
-        TrainingStoppedException or OperationCanceledException => Failed,
+        TrainingStoppedException or OperationCanceledException or IOException or UnauthorizedAccessException => Failed,
         _ => null,
     };
 
@@ -63,6 +64,18 @@ public static class Failures
             File.AppendAllText(path, $"{DateTime.UtcNow:O} ERROR {e}\n");
             return path;
         }
-        catch (IOException) { return null; }
+        catch (Exception x) when (x is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>Without a run folder: the trace goes to a file of its own in the temporary folder.</summary>
+    static string? RecordElsewhere(Exception e)
+    {
+        try
+        {
+            var path = Path.Combine(Path.GetTempPath(), $"colar-error-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}.log");
+            File.WriteAllText(path, $"{DateTime.UtcNow:O} ERROR {e}\n");
+            return path;
+        }
+        catch (Exception x) when (x is IOException or UnauthorizedAccessException) { return null; }
     }
 }

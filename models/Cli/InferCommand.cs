@@ -43,7 +43,7 @@ public static class InferCommand
             var loaded = LoadedModel.Open(parse.GetValue(checkpoint)!, torchDevice, settings.Model, Precisions.Resolve(run.Precision, torchDevice));
             int c = settings.Compression is { Length: > 0 } cs ? cs[0] : 1;
             var (min, max) = loaded.Spec.CompressionRange;
-            if (c < min || c > max) throw new ArgumentException($"--compression {c} is outside the range {loaded.Spec.Name} was trained on ({min}..{max})");
+            if (c < min || c > max) throw new ArgumentException($"--compression {c} is outside the range {loaded.Spec.Name} was trained on ({min}..{max}; checkpoint {loaded.Checkpoint})");
             if (question.Length == 0) throw new ArgumentException("infer needs a question");
             var sample = new Sample(question, Array.Empty<string>(), "");
             using var generator = new torch.Generator((ulong)settings.Seed, loaded.Device);

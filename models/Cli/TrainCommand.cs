@@ -35,7 +35,7 @@ public static class TrainCommand
                     ("steps", parse.GetValue(steps)?.ToString()), ("device", parse.GetValue(device)), ("precision", parse.GetValue(precision)));
                 var entry = ModelRegistry.Get(parse.GetValue(model)!);
                 var dataPath = parse.GetValue(data)!;
-                var samples = DatasetReader.Read(dataPath);
+                var samples = ReadTrainingData(dataPath, RunConfig.Bind(new RunOptions(), values).EmptyReasoning);
                 string stageName = parse.GetValue(stage)!.ToLowerInvariant();
                 if (stageName == "rl") return RlCommand.Train(entry, samples, dataPath, outDir, parse.GetValue(init), values);
                 if (stageName != "sft") throw new ArgumentException($"--stage '{stageName}' is not sft or rl");
@@ -52,6 +52,19 @@ public static class TrainCommand
             }, outDir);
         });
         return command;
+    }
+
+    /// <summary>Reads training data; empty reasoning is an error unless empty_reasoning says otherwise.</summary>
+    public static IReadOnlyList<Sample> ReadTrainingData(string path, EmptyReasoning emptyReasoning)
+    {
+        try
+        {
+            return DatasetReader.Read(path, new DatasetReadOptions { EmptyReasoning = emptyReasoning });
+        }
+        catch (DataFormatException e) when (emptyReasoning == EmptyReasoning.Error && e.Problem.StartsWith("empty reasoning", StringComparison.Ordinal))
+        {
+            throw new DataFormatException(e.File, e.Line, e.Problem + "; pass empty_reasoning=skip to leave such records out, or empty_reasoning=keep to train on them as answer-only samples");
+        }
     }
 }
 

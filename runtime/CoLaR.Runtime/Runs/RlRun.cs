@@ -93,8 +93,14 @@ public sealed class RlRun
                 throw new CheckpointException(Init, "it has no embeds_std: RL starts from a latent reasoner trained with `colar train` (SFT)", CheckpointErrorKind.Mismatch);
             Console.WriteLine($"initialised from {Init} (step {metadata.GetValueOrDefault("colar.step", "?")}, embeds_std {model.EmbedsStd:G4})");
         }
-        if (start >= Grpo.Steps && File.Exists(FinalPath))
+        if (start >= Grpo.Steps)
         {
+            // A crash between saving the final state and the final checkpoint leaves only the state: write the checkpoint from it.
+            if (!File.Exists(FinalPath))
+            {
+                Directory.CreateDirectory(CheckpointDirectory);
+                ModelCheckpoint.Save(FinalPath, model, new Dictionary<string, string> { ["colar.step"] = start.ToString(System.Globalization.CultureInfo.InvariantCulture), ["colar.stage"] = "rl" });
+            }
             Console.WriteLine($"already trained: {FinalPath}");
             return FinalPath;
         }

@@ -30,31 +30,103 @@ public static class RunConfig
         return Aliases.TryGetValue(key, out var full) ? full : key;
     }
 
-    /// <summary>Reads a JSON object of options; an error names the file and what is wrong.</summary>
+    /// <summary>Reads a JSON object of options; an error names the file (and line) and what is wrong.</summary>
     public static Dictionary<string, (string Value, string Source)> ReadFile(string path)
     {
-        var result = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
-        JsonNode? root;
+        string text;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            text = File.ReadAllText(path);
         }
-        catch (JsonException e)
-        {
-            throw new ConfigException($"{path}: not valid JSON (line {e.LineNumber + 1}): {e.Message.Split('.')[0]}");
-        }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new ConfigException($"{path}: config file not found");
         }
-        if (root is not JsonObject obj) throw new ConfigException($"{path}: the config must be a JSON object of options, like {{\"steps\": 1000}}");
-        foreach (var (key, value) in obj)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            if (value is null) continue;
-            string text = value is JsonValue v && v.TryGetValue<string>(out var s) ? s : value.ToJsonString();
-            result[Canonical(key)] = (text, path);
+            throw new ConfigException($"{path}: cannot read the config file ({e.Message.ReplaceLineEndings(" ")})");
+        }
+        return ParseJson(text, path);
+    }
+
+    /// <summary>
+    /// Parses the text of a JSON config file: an object whose members are options. Each value's source is
+    /// <c>file:line</c>, so a later error about it points at the line. Only <see cref="ConfigException"/> is thrown.
+    /// </summary>
+    public static Dictionary<string, (string Value, string Source)> ParseJson(string text, string path)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (string.IsNullOrWhiteSpace(text)) throw new ConfigException($"{path}:1: the config file is empty; write a JSON object of options, like {{\"steps\": 1000}}");
+        var result = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
+        var bytes = Encoding.UTF8.GetBytes(text);
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = 64 });
+        int line = 1;
+        try
+        {
+            if (!reader.Read()) throw new ConfigException($"{path}:1: the config file is empty; write a JSON object of options, like {{\"steps\": 1000}}");
+            line = LineOf(bytes, reader.TokenStartIndex);
+            if (reader.TokenType != JsonTokenType.StartObject)
+                throw new ConfigException($"{path}:{line}: the config must be a JSON object of options, like {{\"steps\": 1000}}");
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                line = LineOf(bytes, reader.TokenStartIndex);
+                string rawKey = reader.GetString()!; // the reader guarantees a property name here
+                reader.Read();
+                var key = Canonical(rawKey);
+                var source = $"{path}:{line}";
+                if (result.ContainsKey(key)) throw new ConfigException($"{source}: option {Show(rawKey)} is given twice");
+                string? value;
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.Null: value = null; break;
+                    case JsonTokenType.String: value = reader.GetString(); break;
+                    case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                        int start = (int)reader.TokenStartIndex;
+                        reader.Skip();
+                        value = Encoding.UTF8.GetString(bytes, start, (int)reader.BytesConsumed - start);
+                        break;
+                    default: value = Encoding.UTF8.GetString(reader.ValueSpan); break;
+                }
+                if (value is not null) result[key] = (value, source);
+            }
+            if (reader.Read()) throw new ConfigException($"{path}:{LineOf(bytes, reader.TokenStartIndex)}: unexpected content after the config object");
+        }
+        catch (JsonException e)
+        {
+            throw new ConfigException($"{path}:{(e.LineNumber ?? line - 1) + 1}: not valid JSON: {JsonMessage(e)}");
+        }
+        catch (InvalidOperationException)
+        {
+            // A string the reader accepted as JSON but cannot decode (invalid escape or UTF-16 surrogate).
+            throw new ConfigException($"{path}:{line}: a string in the config is not valid text");
         }
         return result;
+    }
+
+    static int LineOf(byte[] bytes, long offset)
+    {
+        int line = 1;
+        for (long i = 0; i < offset && i < bytes.Length; i++) if (bytes[i] == (byte)'\n') line++;
+        return line;
+    }
+
+    // JsonException messages end with "LineNumber: 2 | BytePositionInLine: 7."; the line is already in front.
+    static string JsonMessage(JsonException e)
+    {
+        var message = e.Message;
+        int at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return (at > 0 ? message[..at] : message).Trim().ReplaceLineEndings(" ");
+    }
+
+    /// <summary>A user-supplied key or value as shown in messages: quoted, control characters escaped, long text clipped.</summary>
+    static string Show(string text)
+    {
+        const int max = 80;
+        var sb = new StringBuilder("'");
+        foreach (var c in text.Length > max ? text[..max] : text)
+            if (char.IsControl(c) || char.IsSurrogate(c)) sb.Append($"\\u{(int)c:x4}"); else sb.Append(c);
+        if (text.Length > max) sb.Append("...");
+        return sb.Append('\'').ToString();
     }
 
     /// <summary>Parses <c>key=value</c> tokens (later ones win).</summary>
@@ -64,7 +136,7 @@ public static class RunConfig
         foreach (var token in tokens)
         {
             int eq = token.IndexOf('=');
-            if (eq <= 0) throw new ConfigException($"'{token}' is not an option override; write key=value (for example steps=500)");
+            if (eq <= 0) throw new ConfigException($"{Show(token)} is not an option override; write key=value (for example steps=500)");
             result[Canonical(token[..eq])] = (token[(eq + 1)..].Trim(), "command line");
         }
         return result;
@@ -91,10 +163,17 @@ public static class RunConfig
         foreach (var (key, (_, source)) in values)
         {
             if (used.Contains(key)) continue;
-            var closest = knownList.OrderBy(k => Distance(k, key)).FirstOrDefault();
+            // Suggestions only for key lengths a typo can have (the edit distance is quadratic in the length).
+            var closest = key.Length <= 64 ? knownList.OrderBy(k => Distance(k, key)).FirstOrDefault() : null;
             var hint = closest is not null && Distance(closest, key) <= Math.Max(2, key.Length / 3) ? $"; did you mean '{closest}'?" : "";
-            throw new ConfigException($"unknown option '{key}' ({source}){hint} Known options: {string.Join(", ", knownList.OrderBy(k => k))}");
+            throw new ConfigException($"unknown option {Show(key)} ({source}){hint} Known options: {string.Join(", ", knownList.OrderBy(k => k))}");
         }
+    }
+
+    /// <summary>Throws a <see cref="ConfigException"/> saying that option <paramref name="key"/> must be <paramref name="range"/> unless <paramref name="ok"/>.</summary>
+    public static void Require<TValue>(bool ok, string key, TValue value, string range)
+    {
+        if (!ok) throw new ConfigException($"option '{key}' must be {range} (is {Convert.ToString(value, CultureInfo.InvariantCulture)})");
     }
 
     /// <summary>The snake_case option names of <typeparamref name="T"/>.</summary>
@@ -141,27 +220,36 @@ public static class RunConfig
             if (target == typeof(string)) return text;
             if (target == typeof(int)) return int.Parse(text, NumberStyles.Integer, CultureInfo.InvariantCulture);
             if (target == typeof(long)) return long.Parse(text, NumberStyles.Integer, CultureInfo.InvariantCulture);
-            if (target == typeof(double)) return double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+            if (target == typeof(double))
+            {
+                var d = double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+                return double.IsFinite(d) ? d : throw new FormatException();
+            }
             if (target == typeof(bool)) return text.ToLowerInvariant() switch
             {
                 "true" or "1" or "yes" or "on" => true,
                 "false" or "0" or "no" or "off" => false,
                 _ => throw new FormatException(),
             };
-            if (target.IsEnum) return Enum.Parse(target, text.Replace("_", ""), ignoreCase: true);
+            if (target.IsEnum)
+            {
+                // Names only: Enum.Parse would also take "7" and return a value that is not a member.
+                var name = Enum.GetNames(target).FirstOrDefault(n => string.Equals(n, text.Trim().Replace("_", ""), StringComparison.OrdinalIgnoreCase));
+                return name is not null ? Enum.Parse(target, name) : throw new FormatException();
+            }
             if (target == typeof(int[])) return text.Trim('[', ']').Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
         }
         catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
         {
-            throw new ConfigException($"option '{key}' ({source}): '{text}' is not a valid {Describe(target)}");
+            throw new ConfigException($"option '{key}' ({source}): {Show(text)} is not a valid {Describe(target)}");
         }
         throw new ConfigException($"option '{key}' ({source}): values of type {target.Name} cannot be set from text");
     }
 
     static string Describe(Type t) =>
         t == typeof(int) || t == typeof(long) ? "whole number" :
-        t == typeof(double) ? "number" :
+        t == typeof(double) ? "finite number" :
         t == typeof(bool) ? "true/false value" :
         t.IsEnum ? $"value ({string.Join(", ", Enum.GetNames(t).Select(SnakeCase))})" :
         t == typeof(int[]) ? "list of whole numbers (1,2,3)" : t.Name;

@@ -43,6 +43,8 @@ public sealed class SftRun
     /// <summary>Trains; returns the final checkpoint's path. An existing final checkpoint with complete state is returned as is.</summary>
     public string Execute(CancellationToken cancellation = default)
     {
+        Sft.Validate();
+        Run.Validate();
         Directory.CreateDirectory(OutputDirectory);
         using var log = RunLog.Open(OutputDirectory);
         try
@@ -96,12 +98,23 @@ public sealed class SftRun
         var trainer = new SftTrainer(model, encoded, layout, Sft, device, Run.Precision);
         log.Info($"precision: {trainer.Precision}");
         int start = 0;
-        var state = TrainingState.TryLoad(StateDirectory, model, trainer.Optimizer);
+        TrainingStateInfo? state;
+        try
+        {
+            state = TrainingState.TryLoad(StateDirectory, model, trainer.Optimizer);
+        }
+        catch (CheckpointException e) when (e.Kind == CheckpointErrorKind.Mismatch)
+        {
+            throw e.WithMessage($"{e.Message}; {OutputDirectory} holds another run: resume it with the model it was started with, or train into a new --out");
+        }
         if (state is not null)
         {
             var json = JsonNode.Parse(state.TrainerJson)!;
             start = json["step"]!.GetValue<int>();
             model.EmbedsStd = json["embeds_std"]?.GetValue<double?>() ?? double.NaN;
+            trainer.SkippedBatches = json["skipped"]?.GetValue<int>() ?? 0;
+            if (start > Sft.Steps)
+                throw new ConfigException($"{OutputDirectory} holds a run already trained for {start} steps, more than steps={Sft.Steps}; pass steps={start} or more, or use a new --out");
             Console.WriteLine($"resuming from step {start} ({TrainingState.PathIn(StateDirectory)})");
             log.Info($"resumed at step {start}");
         }
@@ -110,8 +123,10 @@ public sealed class SftRun
             Console.WriteLine(Initialization.FromCheckpoint(model, Init));
         }
         if (spec.Method == ReasoningMethod.CompressedLatent) log.Info($"embeds_std = {model.EnsureEmbedsStd():G6}");
-        if (start >= Sft.Steps && File.Exists(FinalPath))
+        if (start >= Sft.Steps)
         {
+            // A crash between saving the final state and the final checkpoint leaves only the state: write the checkpoint from it.
+            if (!File.Exists(FinalPath)) SaveModel(model, FinalPath, start, log);
             Console.WriteLine($"already trained: {FinalPath}");
             return FinalPath;
         }
@@ -137,13 +152,17 @@ public sealed class SftRun
         {
             double? embedsStd = double.IsNaN(model.EmbedsStd) ? null : model.EmbedsStd;
             TrainingState.Save(StateDirectory, model, trainer.Optimizer, JsonSerializer.Serialize(new { step, skipped = trainer.SkippedBatches, embeds_std = embedsStd }));
-            Directory.CreateDirectory(CheckpointDirectory);
-            var path = step == Sft.Steps ? FinalPath : Path.Combine(CheckpointDirectory, "last.safetensors");
-            ModelCheckpoint.Save(path, model, new Dictionary<string, string> { ["colar.step"] = step.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-            log.Info($"checkpoint at step {step}: {path}");
+            SaveModel(model, step == Sft.Steps ? FinalPath : Path.Combine(CheckpointDirectory, "last.safetensors"), step, log);
         };
         trainer.Run(start, cancellation);
         Console.WriteLine($"saved {FinalPath}");
         return FinalPath;
+    }
+
+    void SaveModel(ReasonerModule model, string path, int step, RunLog log)
+    {
+        Directory.CreateDirectory(CheckpointDirectory);
+        ModelCheckpoint.Save(path, model, new Dictionary<string, string> { ["colar.step"] = step.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        log.Info($"checkpoint at step {step}: {path}");
     }
 }

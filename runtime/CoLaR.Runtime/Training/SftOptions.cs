@@ -31,4 +31,22 @@ public sealed record SftOptions
     public bool SkipNonFinite { get; init; }
     /// <summary>Force one compression factor instead of drawing it per batch (CoLaR); null draws from the spec's range.</summary>
     public int? Compression { get; init; }
+
+    /// <summary>Refuses values no run can use, naming the option as it is written in a config (<c>checkpoint_every</c>).</summary>
+    /// <exception cref="Runs.ConfigException">An option is out of its range.</exception>
+    public void Validate()
+    {
+        Runs.RunConfig.Require(Steps >= 1, "steps", Steps, "at least 1");
+        Runs.RunConfig.Require(BatchSize >= 1, "batch_size", BatchSize, "at least 1");
+        Runs.RunConfig.Require(LearningRate > 0 && double.IsFinite(LearningRate), "learning_rate", LearningRate, "a positive number");
+        Runs.RunConfig.Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), "weight_decay", WeightDecay, "0 or more");
+        Runs.RunConfig.Require(Beta1 is >= 0 and < 1, "beta1", Beta1, "in [0, 1)");
+        Runs.RunConfig.Require(Beta2 is >= 0 and < 1, "beta2", Beta2, "in [0, 1)");
+        Runs.RunConfig.Require(GradientClip >= 0 && double.IsFinite(GradientClip), "gradient_clip", GradientClip, "0 (off) or more");
+        Runs.RunConfig.Require(WarmupSteps >= 0, "warmup_steps", WarmupSteps, "0 or more");
+        Runs.RunConfig.Require(MinLearningRateRatio is >= 0 and <= 1, "min_learning_rate_ratio", MinLearningRateRatio, "in [0, 1]");
+        Runs.RunConfig.Require(CheckpointEvery >= 1, "checkpoint_every", CheckpointEvery, "at least 1");
+        Runs.RunConfig.Require(LogEvery >= 1, "log_every", LogEvery, "at least 1");
+        if (Compression is { } c) Runs.RunConfig.Require(c >= 1, "compression", c, "at least 1");
+    }
 }

@@ -42,8 +42,8 @@ public sealed class SftTrainer
     /// <summary>Called every <see cref="SftOptions.CheckpointEvery"/> steps and at the end, with the number of completed steps.</summary>
     public Action<int>? CheckpointDue { get; set; }
 
-    /// <summary>Batches skipped because of a non-finite loss or gradient (with <see cref="SftOptions.SkipNonFinite"/>).</summary>
-    public int SkippedBatches { get; private set; }
+    /// <summary>Batches skipped because of a non-finite loss or gradient (with <see cref="SftOptions.SkipNonFinite"/>); a resumed run restores the count.</summary>
+    public int SkippedBatches { get; set; }
 
     /// <remarks>With <paramref name="precision"/> Bf16 the forward and backward passes run in a bfloat16 copy with fp32
     /// master weights (<see cref="MixedPrecision"/>); Auto means bf16 on CUDA, fp32 on CPU.</remarks>
@@ -58,7 +58,7 @@ public sealed class SftTrainer
         _schedule = new DataSchedule(data.Count, options.BatchSize, options.Seed);
         var (min, max) = model.Specification.CompressionRange;
         if (options.Compression is { } c && (c < min || c > max))
-            throw new ArgumentOutOfRangeException(nameof(options), c, $"{model.Specification.Name} trains compression {min}..{max}; --compression {c} is outside it");
+            throw new ArgumentException($"compression={c} is outside the range {model.Specification.Name} trains ({min}..{max})");
         Optimizer = NewOptimizer();
         Precision = Precisions.Resolve(precision, device);
         if (Precision == Precision.Bf16) _mixed = new MixedPrecision(model, device, ScalarType.BFloat16);

@@ -1,11 +1,12 @@
 using System.Text;
 using CoLaR.Data;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace CoLaR.Runtime.Tests.Data;
 
 /// <summary>Mutated inputs: a reader either returns samples or throws DataFormatException, never anything else.</summary>
-public class ReaderFuzzTests
+public class ReaderFuzzTests(ITestOutputHelper output)
 {
     const string Alphabet = "|#<>{}[]\",:\n\r\t 0123456789+-*/=().abcQ\\\u0000\u00e9\u2019";
 
@@ -37,6 +38,7 @@ public class ReaderFuzzTests
                 rejected++;
             }
         }
+        output.WriteLine($"{format}: 1000 mutated files, {parsed} parsed, {rejected} rejected with a DataFormatException");
         // Both outcomes occur, so the mutations neither always break nor never break the input.
         Assert.True(parsed > 0 && rejected > 0, $"parsed {parsed}, rejected {rejected}");
     }
