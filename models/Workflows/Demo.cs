@@ -100,10 +100,11 @@ public sealed class Demo(DemoProfile profile, string outputDirectory, string dev
             yield return $"CoLaR-{r.Compression}: #L {r.MeanSteps:F2} = {ratio:F2} × CoT's #L / {r.Compression} (target ≤ 1.3){(ratio <= 1.3 ? "" : "  ← above target")}";
         }
         var c2 = rows.FirstOrDefault(r => r.Method == "CoLaR" && r.Compression == 2);
-        if (c2 is not null && cot.Accuracy > 0)
+        if (c2 is not null)
         {
-            double kept = c2.Accuracy / cot.Accuracy;
-            yield return $"CoLaR-2 keeps {kept:P0} of CoT's accuracy ({c2.Accuracy:P1} vs {cot.Accuracy:P1}; target ≥ 70%){(kept >= 0.7 ? "" : "  ← below target")}";
+            string kept = cot.Accuracy > 0 ? (c2.Accuracy / cot.Accuracy).ToString("P0") : "n/a";
+            bool met = cot.Accuracy > 0 && c2.Accuracy / cot.Accuracy >= 0.7;
+            yield return $"CoLaR-2 keeps {kept} of CoT's accuracy ({c2.Accuracy:P1} vs {cot.Accuracy:P1}; target ≥ 70%){(met ? "" : "  ← below target")}";
         }
     }
 }

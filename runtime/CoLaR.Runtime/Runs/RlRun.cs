@@ -35,6 +35,8 @@ public sealed class RlRun
 
     public string Execute(CancellationToken cancellation = default)
     {
+        Grpo.Validate();
+        Run.Validate();
         Directory.CreateDirectory(OutputDirectory);
         using var log = RunLog.Open(OutputDirectory);
         try

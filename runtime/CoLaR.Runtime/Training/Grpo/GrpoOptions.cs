@@ -36,4 +36,25 @@ public sealed record GrpoOptions
     public int Seed { get; init; }
     public int CheckpointEvery { get; init; } = 20;
     public int LogEvery { get; init; } = 1;
+
+    /// <summary>Throws a <see cref="Runs.ConfigException"/> naming the first option out of range.</summary>
+    public void Validate()
+    {
+        Runs.RunConfig.Require(Steps >= 1, "steps", Steps, "at least 1");
+        Runs.RunConfig.Require(Questions >= 1, "questions", Questions, "at least 1");
+        Runs.RunConfig.Require(GroupSize >= 2, "group_size", GroupSize, "at least 2 (advantages compare rollouts within a group)");
+        Runs.RunConfig.Require(MiniBatch >= 1, "mini_batch", MiniBatch, "at least 1");
+        Runs.RunConfig.Require(UpdateEpochs >= 1, "update_epochs", UpdateEpochs, "at least 1");
+        Runs.RunConfig.Require(LearningRate > 0 && double.IsFinite(LearningRate), "learning_rate", LearningRate, "a positive number");
+        Runs.RunConfig.Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), "weight_decay", WeightDecay, "0 or more");
+        Runs.RunConfig.Require(GradientClip >= 0 && double.IsFinite(GradientClip), "gradient_clip", GradientClip, "0 (off) or more");
+        Runs.RunConfig.Require(Clip > 0 && Clip < 1, "clip", Clip, "in (0, 1)");
+        Runs.RunConfig.Require(Compression >= 1, "compression", Compression, "at least 1");
+        Runs.RunConfig.Require(LatentTemperature >= 0 && double.IsFinite(LatentTemperature), "latent_temperature", LatentTemperature, "0 or more");
+        Runs.RunConfig.Require(TokenTemperature > 0 && double.IsFinite(TokenTemperature), "token_temperature", TokenTemperature, "a positive number");
+        Runs.RunConfig.Require(EntropyWeight >= 0 && double.IsFinite(EntropyWeight), "entropy_weight", EntropyWeight, "0 or more");
+        Runs.RunConfig.Require(AdvantageEpsilon > 0 && double.IsFinite(AdvantageEpsilon), "advantage_epsilon", AdvantageEpsilon, "a positive number");
+        Runs.RunConfig.Require(CheckpointEvery >= 1, "checkpoint_every", CheckpointEvery, "at least 1");
+        Runs.RunConfig.Require(LogEvery >= 1, "log_every", LogEvery, "at least 1");
+    }
 }
