@@ -42,7 +42,7 @@ public sealed record BenchProfile(
         MfuWarmup: 1, MfuRounds: 3, MatmulSize: 2048,
         KvCache: new TrainSize("TinyLlama", () => new TinyLlama(), 8, 0), KvPrompt: 32, KvSteps: 64, KvRounds: 7,
         AnswerQuestions: 64, AnswerBatch: 16, AnswerRounds: 3, UseDemoCheckpoints: true, TinyTrainSteps: 500, TinyTrainBatch: 32, AnswerMaxSteps: null,
-        RssFirst: 100, RssLast: 1000, RssBatch: 8);
+        RssFirst: 100, RssLast: 1000, RssBatch: 32);
 
     public static BenchProfile Quick { get; } = new("quick",
         Fused: new[] { new TrainSize("TinyLlama", () => new TinyLlama(), 4, 32) }, FusedWarmup: 1, FusedRounds: 3,
