@@ -252,9 +252,10 @@ namespace CoLaR.Generators
                         long b = x.shape[0], t = x.shape[1];
                         var qkv = qkv_proj.forward(x);                                                 // [B, T, {{s.QSize + 2 * s.KvSize}}]
                         if (qkv_lora is not null) qkv = qkv + qkv_lora.forward(x);                     // + LoRA update
-                        var q = qkv.narrow(-1, 0, QSize).view(b, t, Heads, HeadDim);                   // [B, T, {{s.Heads}}, {{s.HeadDim}}]
-                        var k = qkv.narrow(-1, QSize, KvSize).view(b, t, KvHeads, HeadDim);            // [B, T, {{s.KvHeads}}, {{s.HeadDim}}]
-                        var v = qkv.narrow(-1, QSize + KvSize, KvSize).view(b, t, KvHeads, HeadDim);   // [B, T, {{s.KvHeads}}, {{s.HeadDim}}]
+                        var parts = qkv.split(new long[] { QSize, KvSize, KvSize }, -1);               // views of q | k | v (backward: one concatenation)
+                        var q = parts[0].view(b, t, Heads, HeadDim);                                   // [B, T, {{s.Heads}}, {{s.HeadDim}}]
+                        var k = parts[1].view(b, t, KvHeads, HeadDim);                                 // [B, T, {{s.KvHeads}}, {{s.HeadDim}}]
+                        var v = parts[2].view(b, t, KvHeads, HeadDim);                                 // [B, T, {{s.KvHeads}}, {{s.HeadDim}}]
                 """);
             if (qkNorm)
                 w.Lines($$"""
@@ -293,8 +294,9 @@ namespace CoLaR.Generators
                     {
                         var gateUp = gate_up_proj.forward(x);                                          // [B, T, {{2 * s.Intermediate}}]
                         if (gate_up_lora is not null) gateUp = gateUp + gate_up_lora.forward(x);       // + LoRA update
-                        var gate = gateUp.narrow(-1, 0, Intermediate);                                 // [B, T, {{s.Intermediate}}]
-                        var up = gateUp.narrow(-1, Intermediate, Intermediate);                        // [B, T, {{s.Intermediate}}]
+                        var halves = gateUp.chunk(2, -1);                                              // views of gate | up (backward: one concatenation)
+                        var gate = halves[0];                                                          // [B, T, {{s.Intermediate}}]
+                        var up = halves[1];                                                            // [B, T, {{s.Intermediate}}]
                         var inner = F.silu(gate) * up;                                                 // [B, T, {{s.Intermediate}}]
                         var output = down_proj.forward(inner);                                         // [B, T, {{s.Hidden}}]
                         return down_lora is null ? output : output + down_lora.forward(inner);         // + LoRA update
@@ -425,9 +427,10 @@ namespace CoLaR.Generators
                         long b = x.shape[0], t = x.shape[1];
                         var qkv = c_attn.forward(x);                                                   // [B, T, {{3 * s.QSize}}]
                         if (c_attn_lora is not null) qkv = qkv + c_attn_lora.forward(x);               // + LoRA update
-                        var q = qkv.narrow(-1, 0, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);          // [B, {{s.Heads}}, T, {{s.HeadDim}}]
-                        var k = qkv.narrow(-1, QSize, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);      // [B, {{s.Heads}}, T, {{s.HeadDim}}]
-                        var v = qkv.narrow(-1, 2 * QSize, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);  // [B, {{s.Heads}}, T, {{s.HeadDim}}]
+                        var parts = qkv.split(QSize, -1);                                              // views of q | k | v (backward: one concatenation)
+                        var q = parts[0].view(b, t, Heads, HeadDim).transpose(1, 2);                   // [B, {{s.Heads}}, T, {{s.HeadDim}}]
+                        var k = parts[1].view(b, t, Heads, HeadDim).transpose(1, 2);                   // [B, {{s.Heads}}, T, {{s.HeadDim}}]
+                        var v = parts[2].view(b, t, Heads, HeadDim).transpose(1, 2);                   // [B, {{s.Heads}}, T, {{s.HeadDim}}]
                         if (cache is not null) (k, v) = cache.Append(index, k, v);                     // [B, {{s.Heads}}, S, {{s.HeadDim}}]
                         var y = global::CoLaR.Modules.AttentionOps.Sdpa(q, k, v, mask);                // [B, {{s.Heads}}, T, {{s.HeadDim}}]
                         var heads = y.transpose(1, 2).reshape(b, t, QSize);                            // [B, T, {{s.QSize}}]

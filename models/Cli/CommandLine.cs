@@ -19,6 +19,7 @@ public static class CommandLine
             DataCommand.Create(),
             ReproduceCommand.Create(),
             RlDemoCommand.Create(),
+            BenchCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

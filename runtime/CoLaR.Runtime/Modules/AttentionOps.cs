@@ -16,6 +16,14 @@ public static class AttentionOps
     {
         using var scope = torch.NewDisposeScope();
         long s = keyMask.shape[1], t = queryLength, offset = s - t;
+        if (t == 1)
+        {
+            // One new query (a decoding step): it is the last position, so causality holds for every key;
+            // the same mask in three native calls instead of twelve.
+            var row = keyMask.ne(0);                                            // [B, S], a new tensor
+            row.narrow(1, s - 1, 1).fill_(true);                                // the query sees itself
+            return row.view(keyMask.shape[0], 1, 1, s).MoveToOuterDisposeScope();
+        }
         var device = keyMask.device;
         var queryPos = torch.arange(offset, s, device: device).unsqueeze(1);    // [T, 1]
         var keyPos = torch.arange(0, s, device: device).unsqueeze(0);           // [1, S]

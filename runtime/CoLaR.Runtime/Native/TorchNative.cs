@@ -82,6 +82,7 @@ public static class TorchNative
         // TorchSharp probes for its bridge with NativeLibrary.TryLoad, which does not consult DllImport
         // resolvers; once our copy is loaded, that probe finds it by soname. Failures are recorded, not
         // thrown: EnsureLoaded reports them with the fix.
+        NativeDefaults.Apply(); // OpenMP and malloc settings: before libgomp loads with the bridge
         Install();
         LoadBridge();
     }

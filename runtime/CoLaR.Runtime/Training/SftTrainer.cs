@@ -105,6 +105,7 @@ public sealed class SftTrainer
             // Native memory is freed by dispose scopes; an occasional collection returns what glibc keeps.
             if (done % 200 == 0) GC.Collect();
         }
+        Native.NativeDefaults.ReleaseRetained(); // the heap a step needed is no longer needed
     }
 
     StepReport TrainStep(int step, IList<TorchSharp.Modules.Parameter> parameters)

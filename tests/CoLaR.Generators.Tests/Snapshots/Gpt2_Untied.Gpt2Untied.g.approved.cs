@@ -153,9 +153,10 @@ partial class Gpt2Untied : global::CoLaR.Modules.Backbone
             long b = x.shape[0], t = x.shape[1];
             var qkv = c_attn.forward(x);                                                   // [B, T, 192]
             if (c_attn_lora is not null) qkv = qkv + c_attn_lora.forward(x);               // + LoRA update
-            var q = qkv.narrow(-1, 0, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);          // [B, 2, T, 32]
-            var k = qkv.narrow(-1, QSize, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);      // [B, 2, T, 32]
-            var v = qkv.narrow(-1, 2 * QSize, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);  // [B, 2, T, 32]
+            var parts = qkv.split(QSize, -1);                                              // views of q | k | v (backward: one concatenation)
+            var q = parts[0].view(b, t, Heads, HeadDim).transpose(1, 2);                   // [B, 2, T, 32]
+            var k = parts[1].view(b, t, Heads, HeadDim).transpose(1, 2);                   // [B, 2, T, 32]
+            var v = parts[2].view(b, t, Heads, HeadDim).transpose(1, 2);                   // [B, 2, T, 32]
             if (cache is not null) (k, v) = cache.Append(index, k, v);                     // [B, 2, S, 32]
             var y = global::CoLaR.Modules.AttentionOps.Sdpa(q, k, v, mask);                // [B, 2, T, 32]
             var heads = y.transpose(1, 2).reshape(b, t, QSize);                            // [B, T, 64]

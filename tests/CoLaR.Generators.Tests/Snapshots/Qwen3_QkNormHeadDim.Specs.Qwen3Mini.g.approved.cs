@@ -162,9 +162,10 @@ namespace Specs
                 long b = x.shape[0], t = x.shape[1];
                 var qkv = qkv_proj.forward(x);                                                 // [B, T, 128]
                 if (qkv_lora is not null) qkv = qkv + qkv_lora.forward(x);                     // + LoRA update
-                var q = qkv.narrow(-1, 0, QSize).view(b, t, Heads, HeadDim);                   // [B, T, 4, 16]
-                var k = qkv.narrow(-1, QSize, KvSize).view(b, t, KvHeads, HeadDim);            // [B, T, 2, 16]
-                var v = qkv.narrow(-1, QSize + KvSize, KvSize).view(b, t, KvHeads, HeadDim);   // [B, T, 2, 16]
+                var parts = qkv.split(new long[] { QSize, KvSize, KvSize }, -1);               // views of q | k | v (backward: one concatenation)
+                var q = parts[0].view(b, t, Heads, HeadDim);                                   // [B, T, 4, 16]
+                var k = parts[1].view(b, t, KvHeads, HeadDim);                                 // [B, T, 2, 16]
+                var v = parts[2].view(b, t, KvHeads, HeadDim);                                 // [B, T, 2, 16]
                 q = q_norm.forward(q);                                                         // [B, T, 4, 16], RMSNorm per head
                 k = k_norm.forward(k);                                                         // [B, T, 2, 16], RMSNorm per head
                 q = global::CoLaR.Modules.Rope.Apply(q.transpose(1, 2), cos, sin);             // [B, 4, T, 16]
@@ -193,8 +194,9 @@ namespace Specs
             {
                 var gateUp = gate_up_proj.forward(x);                                          // [B, T, 192]
                 if (gate_up_lora is not null) gateUp = gateUp + gate_up_lora.forward(x);       // + LoRA update
-                var gate = gateUp.narrow(-1, 0, Intermediate);                                 // [B, T, 96]
-                var up = gateUp.narrow(-1, Intermediate, Intermediate);                        // [B, T, 96]
+                var halves = gateUp.chunk(2, -1);                                              // views of gate | up (backward: one concatenation)
+                var gate = halves[0];                                                          // [B, T, 96]
+                var up = halves[1];                                                            // [B, T, 96]
                 var inner = F.silu(gate) * up;                                                 // [B, T, 96]
                 var output = down_proj.forward(inner);                                         // [B, T, 48]
                 return down_lora is null ? output : output + down_lora.forward(inner);         // + LoRA update

@@ -153,9 +153,10 @@ namespace CoLaR.Models.Backbones
                 long b = x.shape[0], t = x.shape[1];
                 var qkv = c_attn.forward(x);                                                   // [B, T, 2304]
                 if (c_attn_lora is not null) qkv = qkv + c_attn_lora.forward(x);               // + LoRA update
-                var q = qkv.narrow(-1, 0, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);          // [B, 12, T, 64]
-                var k = qkv.narrow(-1, QSize, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);      // [B, 12, T, 64]
-                var v = qkv.narrow(-1, 2 * QSize, QSize).view(b, t, Heads, HeadDim).transpose(1, 2);  // [B, 12, T, 64]
+                var parts = qkv.split(QSize, -1);                                              // views of q | k | v (backward: one concatenation)
+                var q = parts[0].view(b, t, Heads, HeadDim).transpose(1, 2);                   // [B, 12, T, 64]
+                var k = parts[1].view(b, t, Heads, HeadDim).transpose(1, 2);                   // [B, 12, T, 64]
+                var v = parts[2].view(b, t, Heads, HeadDim).transpose(1, 2);                   // [B, 12, T, 64]
                 if (cache is not null) (k, v) = cache.Append(index, k, v);                     // [B, 12, S, 64]
                 var y = global::CoLaR.Modules.AttentionOps.Sdpa(q, k, v, mask);                // [B, 12, T, 64]
                 var heads = y.transpose(1, 2).reshape(b, t, QSize);                            // [B, T, 768]

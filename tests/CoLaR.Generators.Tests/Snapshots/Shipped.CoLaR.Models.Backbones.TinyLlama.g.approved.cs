@@ -156,9 +156,10 @@ namespace CoLaR.Models.Backbones
                 long b = x.shape[0], t = x.shape[1];
                 var qkv = qkv_proj.forward(x);                                                 // [B, T, 256]
                 if (qkv_lora is not null) qkv = qkv + qkv_lora.forward(x);                     // + LoRA update
-                var q = qkv.narrow(-1, 0, QSize).view(b, t, Heads, HeadDim);                   // [B, T, 4, 32]
-                var k = qkv.narrow(-1, QSize, KvSize).view(b, t, KvHeads, HeadDim);            // [B, T, 2, 32]
-                var v = qkv.narrow(-1, QSize + KvSize, KvSize).view(b, t, KvHeads, HeadDim);   // [B, T, 2, 32]
+                var parts = qkv.split(new long[] { QSize, KvSize, KvSize }, -1);               // views of q | k | v (backward: one concatenation)
+                var q = parts[0].view(b, t, Heads, HeadDim);                                   // [B, T, 4, 32]
+                var k = parts[1].view(b, t, KvHeads, HeadDim);                                 // [B, T, 2, 32]
+                var v = parts[2].view(b, t, KvHeads, HeadDim);                                 // [B, T, 2, 32]
                 q = global::CoLaR.Modules.Rope.Apply(q.transpose(1, 2), cos, sin);             // [B, 4, T, 32]
                 k = global::CoLaR.Modules.Rope.Apply(k.transpose(1, 2), cos, sin);             // [B, 2, T, 32]
                 v = v.transpose(1, 2);                                                         // [B, 2, T, 32]
@@ -185,8 +186,9 @@ namespace CoLaR.Models.Backbones
             {
                 var gateUp = gate_up_proj.forward(x);                                          // [B, T, 704]
                 if (gate_up_lora is not null) gateUp = gateUp + gate_up_lora.forward(x);       // + LoRA update
-                var gate = gateUp.narrow(-1, 0, Intermediate);                                 // [B, T, 352]
-                var up = gateUp.narrow(-1, Intermediate, Intermediate);                        // [B, T, 352]
+                var halves = gateUp.chunk(2, -1);                                              // views of gate | up (backward: one concatenation)
+                var gate = halves[0];                                                          // [B, T, 352]
+                var up = halves[1];                                                            // [B, T, 352]
                 var inner = F.silu(gate) * up;                                                 // [B, T, 352]
                 var output = down_proj.forward(inner);                                         // [B, T, 128]
                 return down_lora is null ? output : output + down_lora.forward(inner);         // + LoRA update
