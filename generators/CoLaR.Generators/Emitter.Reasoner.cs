@@ -266,7 +266,8 @@ namespace CoLaR.Generators
                 """);
             if (gaussian)
                 w.Lines($$"""
-                            var logStd = log_std.forward(x).MoveToOuterDisposeScope();          // [.., {{hidden}}]
+                            var logStd = log_std.forward(x)                                     // [.., {{hidden}}], clamped: see MinLogStd
+                                .clamp({{M}}LatentDistribution.MinLogStd, {{M}}LatentDistribution.MaxLogStd).MoveToOuterDisposeScope();
                             return new(mu, logStd);
                     """);
             else

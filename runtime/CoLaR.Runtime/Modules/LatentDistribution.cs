@@ -9,6 +9,14 @@ namespace CoLaR.Modules;
 /// </summary>
 public readonly record struct LatentDistribution(Tensor Mean, Tensor? LogStd)
 {
+    /// <summary>
+    /// The range a Gaussian head's log-std is clamped to. An MSE-trained head drives its std toward 0; below
+    /// e^-7 (in embeds_std units) fp32 rounding differences between two forward passes of the same weights,
+    /// divided by the std, already move a latent's log-prob by hundreds, which makes GRPO's ratio overflow.
+    /// The floor costs the latent loss at most e^-14 per dimension. The ceiling keeps exp finite.
+    /// </summary>
+    public const double MinLogStd = -7, MaxLogStd = 2;
+
     /// <summary>Treated as std 0 by sampling; used where a deterministic head needs a log-prob.</summary>
     public const double DeterministicLogStd = -13.8; // log(1e-6)
 

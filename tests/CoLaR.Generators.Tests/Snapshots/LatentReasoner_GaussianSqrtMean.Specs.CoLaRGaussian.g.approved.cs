@@ -85,7 +85,8 @@ namespace Specs
                 using var scope = torch.NewDisposeScope();
                 var x = norm.forward(fc2.forward(F.gelu(fc1.forward(hidden))));  // [.., 96]
                 var mu = mean.forward(x).MoveToOuterDisposeScope();                 // [.., 64]
-                var logStd = log_std.forward(x).MoveToOuterDisposeScope();          // [.., 64]
+                var logStd = log_std.forward(x)                                     // [.., 64], clamped: see MinLogStd
+                    .clamp(global::CoLaR.Modules.LatentDistribution.MinLogStd, global::CoLaR.Modules.LatentDistribution.MaxLogStd).MoveToOuterDisposeScope();
                 return new(mu, logStd);
             }
         }

@@ -85,7 +85,8 @@ namespace CoLaR.Models.Reasoners
                 using var scope = torch.NewDisposeScope();
                 var x = norm.forward(fc2.forward(F.gelu(fc1.forward(hidden))));  // [.., 256]
                 var mu = mean.forward(x).MoveToOuterDisposeScope();                 // [.., 128]
-                var logStd = log_std.forward(x).MoveToOuterDisposeScope();          // [.., 128]
+                var logStd = log_std.forward(x)                                     // [.., 128], clamped: see MinLogStd
+                    .clamp(global::CoLaR.Modules.LatentDistribution.MinLogStd, global::CoLaR.Modules.LatentDistribution.MaxLogStd).MoveToOuterDisposeScope();
                 return new(mu, logStd);
             }
         }

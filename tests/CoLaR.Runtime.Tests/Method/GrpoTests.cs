@@ -1,3 +1,4 @@
+using CoLaR.Modules;
 using CoLaR.Training;
 using CoLaR.Training.Grpo;
 using TorchSharp;
@@ -56,6 +57,42 @@ public class GrpoTests
         var ones = torch.ones(2);
         Assert.Equal(-1.0, GrpoMath.ClippedLoss(oldLp, oldLp, ones, uneven, 0.2, perToken: true).item<float>(), 5);   // -(1+1+1)/3
         Assert.Equal(-1.5, GrpoMath.ClippedLoss(oldLp, oldLp, ones, uneven, 0.2, perToken: false).item<float>(), 5);  // -((1+1) + 1)/2
+    }
+
+    [Fact]
+    public void ClippedLoss_StaysFinite_WhenAMaskedEntryOverflows_OrALogRatioExplodes()
+    {
+        // A padded entry whose log-ratio is 1000 (exp overflows) must not poison the loss: the loss equals
+        // the one without it. An unmasked log-ratio of ±1000 is clamped to ±20: finite loss and gradient.
+        var oldLp = torch.zeros(1, 3);
+        var mask = torch.tensor(new[] { true, true, false }, new long[] { 1, 3 });
+        var newLp = torch.tensor(new[] { 0f, 0f, 1000f }, new long[] { 1, 3 });
+        var loss = GrpoMath.ClippedLoss(newLp, oldLp, torch.tensor(new[] { -1f }), mask, 0.2, perToken: true);
+        Assert.Equal(1.0, loss.item<float>(), 5);
+
+        var exploding = torch.tensor(new[] { 1000f, -1000f, 0f }, new long[] { 1, 3 }).requires_grad_();
+        foreach (var advantage in new[] { 1f, -1f })
+        {
+            var l = GrpoMath.ClippedLoss(exploding, oldLp, torch.tensor(new[] { advantage }), mask, 0.2, perToken: true);
+            l.backward();
+            Assert.True(double.IsFinite(l.item<float>()), $"A = {advantage}: loss {l.item<float>()}");
+            Assert.True(exploding.grad!.isfinite().all().item<bool>());
+            exploding.grad.zero_();
+        }
+    }
+
+    [Fact]
+    public void LatentHead_LogStd_IsClampedToItsFloor()
+    {
+        // An MSE-trained head drives log-std toward -∞; the generated head clamps it so log-probs stay stable.
+        using var model = new MethodCoLaRNll();
+        using (torch.no_grad())
+            foreach (var (name, p) in model.named_parameters())
+                if (name.EndsWith("log_std.bias")) p.fill_(-50);
+                else if (name.EndsWith("log_std.weight")) p.zero_();
+        var distribution = model.PredictLatent(torch.randn(3, model.Specification.Backbone.Hidden));
+        Assert.Equal(LatentDistribution.MinLogStd, distribution.LogStd!.min().item<float>(), 5);
+        Assert.Equal(LatentDistribution.MinLogStd, distribution.LogStd.max().item<float>(), 5);
     }
 
     [Fact]

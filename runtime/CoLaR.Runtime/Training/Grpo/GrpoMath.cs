@@ -37,16 +37,20 @@ public static class GrpoMath
     /// PPO's clipped surrogate, to minimise: -min(ρ·A, clip(ρ, 1-ε, 1+ε)·A) with ρ = exp(new - old), over
     /// token log-probs [N, T] masked by <paramref name="mask"/> [N, T] with per-rollout advantages [N].
     /// <paramref name="perToken"/>: average over all unmasked tokens; otherwise sum each rollout's tokens
-    /// and average over rollouts.
+    /// and average over rollouts. The log-ratio is clamped to ±<see cref="MaxLogRatio"/> (far outside the clip
+    /// range, so only a numerical blow-up is affected) and masked entries are replaced, not multiplied by 0,
+    /// so one overflowing padded entry cannot turn the whole loss into NaN.
     /// </summary>
+    public const double MaxLogRatio = 20;
+
     public static Tensor ClippedLoss(Tensor newLogProbs, Tensor oldLogProbs, Tensor advantages, Tensor mask, double clip, bool perToken)
     {
         using var scope = torch.NewDisposeScope();
         var m = mask.to(newLogProbs.dtype);
-        var ratio = (newLogProbs - oldLogProbs).exp();                                 // [N, T]
+        var ratio = (newLogProbs - oldLogProbs).clamp(-MaxLogRatio, MaxLogRatio).exp(); // [N, T]
         var a = advantages.unsqueeze(1);                                               // [N, 1]
         var surrogate = torch.minimum(ratio * a, ratio.clamp(1 - clip, 1 + clip) * a);  // [N, T]
-        var loss = -(surrogate * m);
+        var loss = -torch.where(mask.to(ScalarType.Bool), surrogate, torch.zeros_like(surrogate));
         var result = perToken
             ? loss.sum() / m.sum().clamp_min(1)
             : loss.sum(1).mean();
