@@ -16,8 +16,9 @@ public static class DataCommand
         var maxSteps = new Option<int>("--max-steps") { Description = "Most reasoning steps (words)", DefaultValueFactory = _ => 3 };
         var maxOperand = new Option<int>("--max-operand") { Description = "Largest number in a question (words)", DefaultValueFactory = _ => 20 };
         var maxValue = new Option<int>("--max-value") { Description = "Largest intermediate result (words)", DefaultValueFactory = _ => 99 };
+        var maxFactor = new Option<int>("--max-factor") { Description = "Largest factor of \"k times as many\" and most shares (words)", DefaultValueFactory = _ => 3 };
         var output = new Option<string>("--out") { Description = "Output file (.txt, .json or .jsonl)", Required = true };
-        var synth = new Command("synth", "Generate a seeded synthetic dataset") { kind, count, seed, digits, minSteps, maxSteps, maxOperand, maxValue, output };
+        var synth = new Command("synth", "Generate a seeded synthetic dataset") { kind, count, seed, digits, minSteps, maxSteps, maxOperand, maxValue, maxFactor, output };
         synth.SetAction(parse => Failures.Guard(() =>
         {
             int n = parse.GetValue(count), s = parse.GetValue(seed);
@@ -26,7 +27,7 @@ public static class DataCommand
                 "words" => SyntheticData.WordProblems(n, new WordProblemOptions
                 {
                     MinSteps = parse.GetValue(minSteps), MaxSteps = parse.GetValue(maxSteps),
-                    MaxOperand = parse.GetValue(maxOperand), MaxValue = parse.GetValue(maxValue),
+                    MaxOperand = parse.GetValue(maxOperand), MaxValue = parse.GetValue(maxValue), MaxFactor = parse.GetValue(maxFactor),
                 }, s),
                 "mult" => SyntheticData.Multiplication(n, parse.GetValue(digits), parse.GetValue(digits), s),
                 var other => throw new ArgumentException($"--kind '{other}' is not words or mult"),

@@ -23,7 +23,7 @@ public sealed record DemoProfile(
 
     public static DemoProfile Default { get; } = new("default", 20_000, 300, Problems3,
         CoT: new SftOptions { Steps = 800, BatchSize = 32, LearningRate = 1e-3, WarmupSteps = 50, CheckpointEvery = 200, Seed = 1 },
-        CoLaR: new SftOptions { Steps = 1600, BatchSize = 32, LearningRate = 1e-3, WarmupSteps = 50, CheckpointEvery = 200, Seed = 2 },
+        CoLaR: new SftOptions { Steps = 2200, BatchSize = 32, LearningRate = 1e-3, WarmupSteps = 50, CheckpointEvery = 200, Seed = 2 },
         Seeds: 3, LatentTemperature: 1.0);
 
     public static DemoProfile Quick { get; } = new("quick", 2_000, 40, Problems3,

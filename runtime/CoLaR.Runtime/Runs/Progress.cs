@@ -32,6 +32,8 @@ public sealed record ProgressOptions
     public double PercentStep { get; init; } = 10;
     /// <summary>Clock (tests pass a fake one).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>Items already done before this start (a resumed run): counted as done, not in the rate or ETA.</summary>
+    public long AlreadyDone { get; init; }
 }
 
 /// <summary>
@@ -41,7 +43,8 @@ public sealed record ProgressOptions
 /// On an interactive terminal it draws a Spectre.Console bar; otherwise (CI, redirected output, tests) it prints
 /// plain lines without colours, cursor movement or carriage returns, e.g.
 /// <c>train  120/600  20%  3.1 it/s  ETA 02:35  loss 1.234</c>. The rate is the average since the start
-/// (items per second, or seconds per item below 1 it/s); the ETA is the remaining items at that rate.
+/// (items per second, or seconds per item below 1 it/s) over the items done since then, so a resumed run's
+/// earlier items (<see cref="ProgressOptions.AlreadyDone"/>) do not inflate it; the ETA is the remaining items at that rate.
 /// Only one interactive bar can be live at a time; a second one started meanwhile prints plain lines.
 /// Thread-safe.
 /// </summary>
@@ -56,6 +59,7 @@ public sealed class Progress : IDisposable
     readonly TextWriter? _plain;
     SpectreView? _view;
     long _done;
+    readonly long _baseline;
     string? _status;
     long _lastPrintTimestamp;
     long _lastPrintedDone;
@@ -77,6 +81,7 @@ public sealed class Progress : IDisposable
         _time = options.Time;
         _start = _time.GetTimestamp();
         _lastPrintTimestamp = _start;
+        _done = _baseline = _lastPrintedDone = options.AlreadyDone;
         Mode = Resolve(options);
         if (Mode == ProgressMode.Interactive)
         {
@@ -98,6 +103,7 @@ public sealed class Progress : IDisposable
         options ??= new ProgressOptions();
         if (options.Interval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "Interval must be positive.");
         if (!(options.PercentStep >= 0)) throw new ArgumentOutOfRangeException(nameof(options), "PercentStep must be ≥ 0.");
+        if (options.AlreadyDone < 0 || (total > 0 && options.AlreadyDone > total)) throw new ArgumentOutOfRangeException(nameof(options), "AlreadyDone must be in [0, total].");
         return new Progress(name, total, options);
     }
 
@@ -130,7 +136,7 @@ public sealed class Progress : IDisposable
     /// <summary>The current state as one plain line.</summary>
     public string Line()
     {
-        lock (_gate) return FormatLine(Name, _done, Total, Elapsed, _status);
+        lock (_gate) return FormatLine(Name, _done, Total, Elapsed, _status, _baseline);
     }
 
     /// <summary>
@@ -138,11 +144,11 @@ public sealed class Progress : IDisposable
     /// "took mm:ss" once done (or always "took" when the total is unknown), then the status. Fields are
     /// separated by two spaces; durations are h:mm:ss from one hour on.
     /// </summary>
-    public static string FormatLine(string name, long done, long total, TimeSpan elapsed, string? status)
+    public static string FormatLine(string name, long done, long total, TimeSpan elapsed, string? status, long baseline = 0)
     {
         var parts = new List<string>(6) { name };
         double seconds = elapsed.TotalSeconds;
-        double? rate = done > 0 && seconds > 0 ? done / seconds : null;
+        double? rate = done > baseline && seconds > 0 ? (done - baseline) / seconds : null;
         if (total > 0)
         {
             parts.Add($"{done}/{total}");
@@ -192,7 +198,7 @@ public sealed class Progress : IDisposable
 
     void Print(long now)
     {
-        _plain!.WriteLine(FormatLine(Name, _done, Total, _time.GetElapsedTime(_start, now), _status));
+        _plain!.WriteLine(FormatLine(Name, _done, Total, _time.GetElapsedTime(_start, now), _status, _baseline));
         _plain.Flush();
         _lastPrintTimestamp = now;
         _lastPrintedDone = _done;
@@ -262,7 +268,7 @@ public sealed class Progress : IDisposable
                         new TaskDescriptionColumn { Alignment = Justify.Left },
                         new ProgressBarColumn(),
                         new PercentageColumn(),
-                        new TextColumn(() => FormatRate(p.Done is > 0 and var d && p.Elapsed.TotalSeconds > 0 ? d / p.Elapsed.TotalSeconds : null)),
+                        new TextColumn(() => FormatRate(p.Done - p._baseline is > 0 and var d && p.Elapsed.TotalSeconds > 0 ? d / p.Elapsed.TotalSeconds : null)),
                         new TextColumn(() => Remaining(p)),
                         new TextColumn(() => p.Status ?? ""))
                     .Start(ctx =>
@@ -297,8 +303,9 @@ public sealed class Progress : IDisposable
             long done = p.Done;
             var elapsed = p.Elapsed;
             if (p.Total == 0 || done >= p.Total) return "took " + FormatDuration(elapsed);
-            if (done == 0 || elapsed <= TimeSpan.Zero) return "ETA --:--";
-            return "ETA " + FormatDuration(TimeSpan.FromSeconds((p.Total - done) * elapsed.TotalSeconds / done));
+            long fresh = done - p._baseline;
+            if (fresh <= 0 || elapsed <= TimeSpan.Zero) return "ETA --:--";
+            return "ETA " + FormatDuration(TimeSpan.FromSeconds((p.Total - done) * elapsed.TotalSeconds / fresh));
         }
 
         public void Stop()

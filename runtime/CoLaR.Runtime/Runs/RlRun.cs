@@ -107,8 +107,7 @@ public sealed class RlRun
             return FinalPath;
         }
 
-        using var progress = Progress.Start($"grpo {spec.Name}", Grpo.Steps, new ProgressOptions { Mode = ProgressMode, Output = Console });
-        progress.Advance(start);
+        using var progress = Progress.Start($"grpo {spec.Name}", Grpo.Steps, new ProgressOptions { Mode = ProgressMode, Output = Console, AlreadyDone = start });
         trainer.StepCompleted = r =>
         {
             progress.Advance(1, $"reward {r.Reward:F3} acc {r.Accuracy:P0} #L {r.MeanSteps:F1}");

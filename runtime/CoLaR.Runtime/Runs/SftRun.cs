@@ -131,8 +131,7 @@ public sealed class SftRun
             return FinalPath;
         }
 
-        using var progress = Progress.Start($"sft {spec.Name}", Sft.Steps, new ProgressOptions { Mode = ProgressMode, Output = Console });
-        progress.Advance(start);
+        using var progress = Progress.Start($"sft {spec.Name}", Sft.Steps, new ProgressOptions { Mode = ProgressMode, Output = Console, AlreadyDone = start });
         trainer.StepCompleted = r =>
         {
             string status = $"loss {r.Terms.GetValueOrDefault("loss"):F3}" + (spec.Method == ReasoningMethod.CompressedLatent ? $" c={r.Compression}" : "");

@@ -38,6 +38,20 @@ public class ProgressTests
     }
 
     [Fact]
+    public void A_resumed_run_counts_earlier_items_as_done_but_not_in_its_rate()
+    {
+        // 100 of 200 steps were done by an earlier process; this one does 10 in 10 s: 1.0 it/s, 90 left.
+        var time = new FakeTime();
+        var output = new StringWriter();
+        using var p = Progress.Start("sft", 200, new ProgressOptions { Mode = ProgressMode.Plain, Output = output, Time = time, AlreadyDone = 100 });
+        Assert.Equal(100, p.Done);
+        time.Advance(10);
+        p.Advance(10);
+        Assert.Equal("sft  110/200  55%  1.0 it/s  ETA 01:30", p.Line());
+        Assert.Throws<ArgumentOutOfRangeException>(() => Progress.Start("sft", 200, new ProgressOptions { AlreadyDone = 201 }));
+    }
+
+    [Fact]
     public void Plain_mode_prints_once_per_percent_step_and_at_the_end()
     {
         var (p, output, time) = Plain(total: 100);
