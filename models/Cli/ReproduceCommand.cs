@@ -48,7 +48,7 @@ public static class ReproduceCommand
             var path = Path.Combine(dataRoot, relative);
             if (!File.Exists(path)) throw new FileNotFoundException($"{path}: held-out set not found (set --data-root to the folder holding gsm8k-aug/, mult-4x4/, mult-5x5/)");
             var samples = DatasetReader.Read(path);
-            return quick ? samples.Take(profile.TestSamples).ToList() : samples;
+            return profile.RealTestSamples > 0 ? samples.Take(profile.RealTestSamples).ToList() : samples;
         }
         switch (name.ToLowerInvariant())
         {

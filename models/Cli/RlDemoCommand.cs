@@ -18,10 +18,11 @@ public static class RlDemoCommand
     {
         var demo = new Option<string>("--demo") { Description = "The demo's output folder (its CoLaR checkpoint and data)", DefaultValueFactory = _ => Path.Combine("out", "demo") };
         var output = new Option<string>("--out") { Description = "Output folder", DefaultValueFactory = _ => Path.Combine("out", "rl") };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Start from this SFT checkpoint instead of the demo's CoLaR (e.g. a CoLaR-NLL run of `colar reproduce`); the demo's data is still used" };
         var seeds = new Option<int>("--seeds") { Description = "Evaluation seeds (before and after use the same)", DefaultValueFactory = _ => 3 };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "cpu" };
         var overrides = new Argument<string[]>("key=value") { Description = "GRPO options, e.g. steps=100 lr=1e-5 compression=2", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("rl-demo", "GRPO with the length penalty from the demo's CoLaR; #L and accuracy before and after") { demo, output, seeds, device, overrides };
+        var command = new Command("rl-demo", "GRPO with the length penalty from the demo's CoLaR; #L and accuracy before and after") { demo, checkpoint, output, seeds, device, overrides };
         command.SetAction(parse =>
         {
             var outDir = parse.GetValue(output)!;
@@ -32,7 +33,7 @@ public static class RlDemoCommand
                 var options = RunConfig.Bind(Defaults, values, used);
                 RunConfig.RejectUnknown(values, used, RunConfig.Keys<GrpoOptions>());
                 var line = "colar " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
-                new RlDemo(parse.GetValue(demo)!, outDir, options, parse.GetValue(seeds), parse.GetValue(device)!, line, Console.Out).Run();
+                new RlDemo(parse.GetValue(demo)!, outDir, options, parse.GetValue(seeds), parse.GetValue(device)!, line, Console.Out, parse.GetValue(checkpoint)).Run();
                 return 0;
             }, outDir);
         });

@@ -15,11 +15,12 @@ namespace CoLaR.Models.Workflows;
 /// compression prompt. Writes rl.json ({before, after, command}), rl-curves.png (reward, accuracy, #L
 /// over training) and the RL run's folder.
 /// </summary>
-public sealed class RlDemo(string demoDirectory, string outputDirectory, GrpoOptions options, int evalSeeds, string device, string command, TextWriter console)
+public sealed class RlDemo(string demoDirectory, string outputDirectory, GrpoOptions options, int evalSeeds, string device, string command, TextWriter console,
+    string? sftCheckpoint = null)
 {
     public JsonObject Run()
     {
-        var checkpoint = Path.Combine(demoDirectory, "checkpoints", "colar.safetensors");
+        var checkpoint = sftCheckpoint ?? Path.Combine(demoDirectory, "checkpoints", "colar.safetensors");
         var trainFile = Path.Combine(demoDirectory, "data", "train.txt");
         var testFile = Path.Combine(demoDirectory, "data", "test.txt");
         foreach (var f in new[] { checkpoint, trainFile, testFile })
@@ -30,18 +31,19 @@ public sealed class RlDemo(string demoDirectory, string outputDirectory, GrpoOpt
         var torchDevice = Native.TorchDevices.Resolve(device);
 
         console.WriteLine($"before RL: {checkpoint}");
-        var before = Report.Evaluate(LoadedModel.Open(checkpoint, torchDevice), test, "synthetic", evalOptions, console, method: "CoLaR (SFT)").Single();
+        var sft = LoadedModel.Open(checkpoint, torchDevice);
+        var before = Report.Evaluate(sft, test, "synthetic", evalOptions, console, method: $"{sft.Spec.Name} (SFT)").Single();
 
         var rl = new RlRun
         {
-            Model = ModelRegistry.Get("CoLaR"), Data = DatasetReader.Read(trainFile), OutputDirectory = Path.Combine(outputDirectory, "run"),
+            Model = ModelRegistry.Get(sft.Spec.Name), Data = DatasetReader.Read(trainFile), OutputDirectory = Path.Combine(outputDirectory, "run"),
             Init = checkpoint, Grpo = options, Run = new RunOptions { Device = device }, Console = console,
             Describe = new Dictionary<string, string> { ["data"] = Path.GetFullPath(trainFile), ["workflow"] = "rl-demo" },
         };
-        var after = Report.Evaluate(LoadedModel.Open(rl.Execute(), torchDevice), test, "synthetic", evalOptions, console, method: "CoLaR (RL)").Single();
+        var after = Report.Evaluate(LoadedModel.Open(rl.Execute(), torchDevice), test, "synthetic", evalOptions, console, method: $"{sft.Spec.Name} (RL)").Single();
 
         var metrics = MetricsFile.Read(Path.Combine(rl.OutputDirectory, RunLog.MetricsFileName));
-        LinePlot.Save(Path.Combine(outputDirectory, "rl-curves.png"), "GRPO on the demo's CoLaR (length penalty)", new[]
+        LinePlot.Save(Path.Combine(outputDirectory, "rl-curves.png"), $"GRPO from {sft.Spec.Name} SFT (length penalty)", new[]
         {
             MetricsFile.Series(metrics, "accuracy", RunPhase.Rl, "accuracy"),
             MetricsFile.Series(metrics, "reward", RunPhase.Rl, "reward"),

@@ -146,6 +146,29 @@ public class GrpoTests
         long growth = DisposeScopeManager.Statistics.ThreadTotalLiveCount - live;
         Assert.True(growth <= 0, $"live tensors grew by {growth} over 4 iterations");
     }
+
+    [Fact]
+    public void WithoutLatentLogProbs_TheLatentHeadGetsNoGradient_AndTheRestDoes()
+    {
+        // The latents are inputs to the scored sequence; only their log-probs reach the head. With their
+        // columns masked out (latent_log_probs=false), the head's gradient is zero; the tokens still train.
+        torch.manual_seed(6);
+        using var model = new MethodCoLaRNll();
+        model.EnsureEmbedsStd();
+        using var generator = new Generator(5);
+        var rollouts = Rollouts.Sample(model, MethodFixture.Layout, MethodFixture.Problems(2), groupSize: 4, compression: 2,
+            latentTemperature: 1.0, tokenTemperature: 1.0, lengthPenalty: true, generator, torch.CPU);
+        Assert.Contains(rollouts, r => r.Steps > 0);
+        var advantages = torch.tensor(Enumerable.Range(0, rollouts.Count).Select(i => i % 2 == 0 ? 1f : -1f).ToArray());
+        var (logProbs, mask, _) = Rollouts.Score(model, MethodFixture.Layout, rollouts, torch.CPU);
+        var loss = GrpoMath.ClippedLoss(logProbs, logProbs.detach(), advantages, GrpoTrainer.ExcludeLatents(mask, rollouts), 0.2, perToken: true);
+        loss.backward();
+        var head = model.named_parameters().Where(p => p.name.StartsWith("latent_head")).ToList();
+        Assert.NotEmpty(head);
+        Assert.All(head, p => Assert.True(p.parameter.grad is null || p.parameter.grad.abs().max().item<float>() == 0, p.name));
+        Assert.Contains(model.named_parameters(), p => !p.name.StartsWith("latent_head") && p.parameter.grad is { } g && g.abs().max().item<float>() > 0);
+        foreach (var r in rollouts) r.Latents.Dispose();
+    }
 }
 
 /// <summary>Compares doubles within an absolute tolerance.</summary>

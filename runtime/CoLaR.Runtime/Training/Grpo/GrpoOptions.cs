@@ -29,6 +29,13 @@ public sealed record GrpoOptions
     public double LatentTemperature { get; init; } = 1.0;
     /// <summary>Temperature of the sampled stop decisions and answer tokens.</summary>
     public double TokenTemperature { get; init; } = 1.0;
+    /// <summary>
+    /// Include the sampled latents' log-probabilities in the policy loss (on: the paper's setting). Turn it
+    /// off for a head whose std has collapsed (MSE-trained, colar-method.md quirk 5): its latents are then a
+    /// deterministic function of the context, their log-prob gradients are noise scaled by 1/std, and GRPO
+    /// is left to the stop decisions and the answer tokens. Always off for a deterministic head.
+    /// </summary>
+    public bool LatentLogProbs { get; init; } = true;
     /// <summary>Weight of the latent-head entropy bonus (0: off).</summary>
     public double EntropyWeight { get; init; }
     /// <summary>Group-normalisation epsilon: (r - mean) / (std + eps).</summary>

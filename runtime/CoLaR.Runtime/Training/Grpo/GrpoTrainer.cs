@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CoLaR.Modules;
+using CoLaR.Specs;
 using CoLaR.Text;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -58,6 +59,19 @@ public sealed class GrpoTrainer
         }
     }
 
+    /// <summary>Whether the latents' log-probs are part of the loss: asked for, and the head is Gaussian.</summary>
+    bool TrainsLatents => Options.LatentLogProbs && _model.Specification.LatentHead?.Kind != LatentHeadKind.Deterministic;
+
+    /// <summary>The mask with the latent columns (the first max-#L of <see cref="Rollouts.Score"/>'s layout) cleared.</summary>
+    public static Tensor ExcludeLatents(Tensor mask, IReadOnlyList<Rollout> batch)
+    {
+        int latents = batch.Max(r => r.Steps);
+        if (latents == 0) return mask;
+        var kept = mask.clone();
+        kept.narrow(1, 0, latents).zero_();
+        return kept;
+    }
+
     /// <summary>One iteration: rollouts, advantages, then PPO-clipped updates. Public for tests.</summary>
     public GrpoReport Iterate(int step)
     {
@@ -92,6 +106,7 @@ public sealed class GrpoTrainer
                     using var scope = torch.NewDisposeScope();
                     var batch = batches[b].Select(i => rollouts[i]).ToList();
                     var (logProbs, mask, entropy) = Rollouts.Score(_model, _layout, batch, _device);
+                    if (!TrainsLatents) mask = ExcludeLatents(mask, batch);
                     var adv = torch.tensor(batches[b].Select(i => (float)advantages[i]).ToArray(), device: _device);
                     var loss = GrpoMath.ClippedLoss(logProbs, old[b], adv, mask, Options.Clip, Options.AveragePerToken);
                     if (Options.EntropyWeight > 0) loss = loss - entropy * Options.EntropyWeight;
