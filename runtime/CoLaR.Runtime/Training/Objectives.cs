@@ -113,27 +113,35 @@ public static class Objectives
 
     /// <summary>
     /// [ChainOfThought]: question + ### + steps + answer, CE on everything after the question. With a
-    /// curriculum (iCoT), stage k drops the first k·StepsPerStage steps; once none remain the answer
-    /// follows the question directly.
+    /// curriculum (iCoT), stage k drops the first k·StepsPerStage steps; once none remain the reasoning is
+    /// the opening ### alone, so the model learns to close it at once (see <see cref="ChainOfThoughtReasoning"/>).
     /// </summary>
-    public static SftLoss ChainOfThought(ReasonerModule model, SftBatch batch, SftContext ctx)
-    {
-        var curriculum = model.Specification.Curriculum;
-        int removed = curriculum is null ? 0 : Math.Min(ctx.Stage, curriculum.MaxStages) * curriculum.StepsPerStage;
-        bool allRemoved = curriculum is not null && ctx.Stage >= curriculum.MaxStages;
-        return TextObjective(model, batch, ctx, sample => allRemoved ? Array.Empty<int>() : ReasoningPiece(ctx.Layout, sample, removed));
-    }
+    public static SftLoss ChainOfThought(ReasonerModule model, SftBatch batch, SftContext ctx) =>
+        TextObjective(model, batch, ctx, sample => ChainOfThoughtReasoning(model.Specification, ctx.Layout, sample, ctx.Stage));
 
     /// <summary>[DirectAnswer]: question + answer (No-CoT).</summary>
     public static SftLoss DirectAnswer(ReasonerModule model, SftBatch batch, SftContext ctx) =>
         TextObjective(model, batch, ctx, _ => Array.Empty<int>());
 
-    /// <summary>### + the steps from <paramref name="skip"/> on, joined by "\n"; empty when no step is left.</summary>
-    static int[] ReasoningPiece(PromptLayout layout, EncodedSample sample, int skip)
+    /// <summary>
+    /// What a [ChainOfThought] model is trained to write between the question and the answer at a curriculum
+    /// stage: ### and the steps from k·StepsPerStage on, joined by "\n". The ### stays when no step is left:
+    /// inference prompts "question ###" and reads the reasoning up to the next ###, so a trained sequence
+    /// without it ("question ### Answer: x") would teach the model to write the answer as its reasoning and
+    /// never stop (iCoT's final stage).
+    /// </summary>
+    public static int[] ChainOfThoughtReasoning(ReasonerSpec spec, PromptLayout layout, EncodedSample sample, int stage)
     {
-        if (skip >= sample.Steps.Length) return Array.Empty<int>();
-        return new[] { layout.ThinkId }.Concat(sample.StepTokens(layout.StepSeparator, skip)).ToArray();
+        var curriculum = spec.Curriculum;
+        bool allRemoved = curriculum is not null && stage >= curriculum.MaxStages;
+        int removed = curriculum is null ? 0 : Math.Min(stage, curriculum.MaxStages) * curriculum.StepsPerStage;
+        if (allRemoved || removed >= sample.Steps.Length) return new[] { layout.ThinkId };
+        return new[] { layout.ThinkId }.Concat(sample.StepTokens(layout.StepSeparator, removed)).ToArray();
     }
+
+    /// <summary>### + every step: what the CoT teacher of Distill sees.</summary>
+    static int[] FullReasoning(PromptLayout layout, EncodedSample sample) =>
+        new[] { layout.ThinkId }.Concat(sample.StepTokens(layout.StepSeparator)).ToArray();
 
     static SftLoss TextObjective(ReasonerModule model, SftBatch batch, SftContext ctx, Func<EncodedSample, int[]> reasoning)
     {
@@ -229,8 +237,8 @@ public static class Objectives
         if (spec.Teacher is { } teacher)
         {
             // Teacher: the same weights on the full chain of thought.
-            var teacherRows = batch.Samples.Select(s => s.Question.Concat(ReasoningPiece(layout, s, 0)).Concat(s.Answer).ToArray()).ToList();
-            var teacherAnchors = batch.Samples.Select(s => s.Question.Length + ReasoningPiece(layout, s, 0).Length + s.AnswerAnchor).ToArray();
+            var teacherRows = batch.Samples.Select(s => s.Question.Concat(FullReasoning(layout, s)).Concat(s.Answer).ToArray()).ToList();
+            var teacherAnchors = batch.Samples.Select(s => s.Question.Length + FullReasoning(layout, s).Length + s.AnswerAnchor).ToArray();
             var (tIds, tMask) = Batching.Pad(teacherRows, layout.PadId, left: false, ctx.Device);
             var tLabels = tIds.masked_fill(tMask == 0, Batching.Ignore).clone();
             for (int i = 0; i < teacherRows.Count; i++) tLabels[i].narrow(0, 0, batch.Samples[i].Question.Length).fill_(Batching.Ignore);

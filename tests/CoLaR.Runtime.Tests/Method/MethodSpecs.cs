@@ -19,3 +19,7 @@ public partial class MethodCoLaRNll;
 
 [ChainOfThought(typeof(MethodLlama), MaxLatentSteps = 40)]
 public partial class MethodCoT;
+
+[ChainOfThought(typeof(MethodLlama), MaxLatentSteps = 40)]
+[Curriculum(StepsPerStage = 1, EpochsPerStage = 1, MaxStages = 2)]
+public partial class MethodICoT;
