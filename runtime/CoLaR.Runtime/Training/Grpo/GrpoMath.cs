@@ -33,6 +33,9 @@ public static class GrpoMath
         return result;
     }
 
+    /// <summary>The bound on |new - old| log-prob in <see cref="ClippedLoss"/>: far outside any clip range, it only stops exp overflowing.</summary>
+    public const double MaxLogRatio = 20;
+
     /// <summary>
     /// PPO's clipped surrogate, to minimise: -min(ρ·A, clip(ρ, 1-ε, 1+ε)·A) with ρ = exp(new - old), over
     /// token log-probs [N, T] masked by <paramref name="mask"/> [N, T] with per-rollout advantages [N].
@@ -41,8 +44,6 @@ public static class GrpoMath
     /// range, so only a numerical blow-up is affected) and masked entries are replaced, not multiplied by 0,
     /// so one overflowing padded entry cannot turn the whole loss into NaN.
     /// </summary>
-    public const double MaxLogRatio = 20;
-
     public static Tensor ClippedLoss(Tensor newLogProbs, Tensor oldLogProbs, Tensor advantages, Tensor mask, double clip, bool perToken)
     {
         using var scope = torch.NewDisposeScope();
