@@ -45,42 +45,33 @@ public sealed record LmBatch(Tensor Ids, Tensor Mask, Tensor Labels) : IDisposab
 /// <summary>How long each phase of one step took (seconds).</summary>
 public readonly record struct StepTimes(double Total, double Forward, double Backward, double Optimizer);
 
-/// <summary>A model under training with its optimizer: one step = zero_grad, forward, CE, backward, clip to 1, AdamW.</summary>
-public interface ITrainable
+/// <summary>
+/// A model under training with its optimizer: one step = zero_grad, forward, CE, backward, clip to 1, AdamW.
+/// The two kinds differ only in their forward pass and in whether a step's temporaries are freed by a
+/// dispose scope (<see cref="ScopesTemporaries"/>) or left to the garbage collector.
+/// </summary>
+public abstract class Trainable
 {
-    StepTimes Step(LmBatch batch);
-    /// <summary>Loss and gradient norm of a batch (no optimizer step), for the equivalence check.</summary>
-    (double Loss, double GradNorm) LossAndGradNorm(LmBatch batch);
-}
-
-/// <summary>A generated backbone trained the way <see cref="Training.SftTrainer"/> does: one dispose scope per step.</summary>
-public sealed class FusedTrainable : ITrainable
-{
-    readonly Backbone _model;
     readonly List<Parameter> _parameters;
     readonly optim.Optimizer _optimizer;
 
-    public FusedTrainable(Backbone model, double lr = 1e-4)
+    protected Trainable(nn.Module model, double lr)
     {
-        _model = model;
-        _model.train();
+        model.train();
         _parameters = model.parameters().ToList();
         _optimizer = torch.optim.AdamW(_parameters, lr: lr, weight_decay: 0.01);
     }
 
-    public Backbone Model => _model;
+    /// <summary>Next-token cross-entropy of the batch.</summary>
+    protected abstract Tensor Loss(LmBatch batch);
 
-    Tensor Loss(LmBatch batch)
-    {
-        var hidden = _model.Forward(_model.Embed(batch.Ids), batch.Mask, AttentionOps.PositionIds(batch.Mask));
-        var logits = _model.Logits(hidden);
-        return F.cross_entropy(logits.view(-1, logits.shape[^1]), batch.Labels.view(-1));
-    }
+    /// <summary>Whether a step runs in a dispose scope (the generated code's way) or not (the naive way).</summary>
+    protected abstract bool ScopesTemporaries { get; }
 
     public StepTimes Step(LmBatch batch)
     {
         var start = System.Diagnostics.Stopwatch.GetTimestamp();
-        using var scope = torch.NewDisposeScope();
+        using var scope = ScopesTemporaries ? torch.NewDisposeScope() : null;
         _optimizer.zero_grad();
         var loss = Loss(batch);
         var forward = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -89,67 +80,38 @@ public sealed class FusedTrainable : ITrainable
         torch.nn.utils.clip_grad_norm_(_parameters, 1.0);
         _optimizer.step();
         var end = System.Diagnostics.Stopwatch.GetTimestamp();
-        return Times(start, forward, backward, end);
-    }
-
-    public (double Loss, double GradNorm) LossAndGradNorm(LmBatch batch)
-    {
-        using var scope = torch.NewDisposeScope();
-        _optimizer.zero_grad();
-        var loss = Loss(batch);
-        loss.backward();
-        double norm = torch.nn.utils.clip_grad_norm_(_parameters, 1e30);
-        return (loss.ToDouble(), norm);
-    }
-
-    internal static StepTimes Times(long start, long forward, long backward, long end)
-    {
         double f = System.Diagnostics.Stopwatch.Frequency;
         return new StepTimes((end - start) / f, (forward - start) / f, (backward - forward) / f, (end - backward) / f);
     }
-}
 
-/// <summary>The hand-written baseline trained as a naive user would: no scope, no using, the GC frees what it frees.</summary>
-public sealed class UnfusedTrainable : ITrainable
-{
-    readonly UnfusedLlama _model;
-    readonly List<Parameter> _parameters;
-    readonly optim.Optimizer _optimizer;
-
-    public UnfusedTrainable(UnfusedLlama model, double lr = 1e-4)
-    {
-        _model = model;
-        _model.train();
-        _parameters = model.parameters().ToList();
-        _optimizer = torch.optim.AdamW(_parameters, lr: lr, weight_decay: 0.01);
-    }
-
-    Tensor Loss(LmBatch batch)
-    {
-        var logits = _model.Forward(batch.Ids, batch.Mask);
-        return F.cross_entropy(logits.view(-1, logits.shape[^1]), batch.Labels.view(-1));
-    }
-
-    public StepTimes Step(LmBatch batch)
-    {
-        var start = System.Diagnostics.Stopwatch.GetTimestamp();
-        _optimizer.zero_grad();
-        var loss = Loss(batch);
-        var forward = System.Diagnostics.Stopwatch.GetTimestamp();
-        loss.backward();
-        var backward = System.Diagnostics.Stopwatch.GetTimestamp();
-        torch.nn.utils.clip_grad_norm_(_parameters, 1.0);
-        _optimizer.step();
-        var end = System.Diagnostics.Stopwatch.GetTimestamp();
-        return FusedTrainable.Times(start, forward, backward, end);
-    }
-
+    /// <summary>Loss and gradient norm of a batch (no optimizer step), for the equivalence check.</summary>
     public (double Loss, double GradNorm) LossAndGradNorm(LmBatch batch)
     {
+        using var scope = ScopesTemporaries ? torch.NewDisposeScope() : null;
         _optimizer.zero_grad();
         var loss = Loss(batch);
         loss.backward();
         double norm = torch.nn.utils.clip_grad_norm_(_parameters, 1e30);
         return (loss.ToDouble(), norm);
     }
+
+    protected static Tensor CrossEntropy(Tensor logits, LmBatch batch) =>
+        F.cross_entropy(logits.view(-1, logits.shape[^1]), batch.Labels.view(-1));
+}
+
+/// <summary>A generated backbone trained the way <see cref="Training.SftTrainer"/> does: one dispose scope per step.</summary>
+public sealed class FusedTrainable(Backbone model, double lr = 1e-4) : Trainable(model, lr)
+{
+    protected override bool ScopesTemporaries => true;
+
+    protected override Tensor Loss(LmBatch batch) =>
+        CrossEntropy(model.Logits(model.Forward(model.Embed(batch.Ids), batch.Mask, AttentionOps.PositionIds(batch.Mask))), batch);
+}
+
+/// <summary>The hand-written baseline trained as a naive user would: no scope, no using, the GC frees what it frees.</summary>
+public sealed class UnfusedTrainable(UnfusedLlama model, double lr = 1e-4) : Trainable(model, lr)
+{
+    protected override bool ScopesTemporaries => false;
+
+    protected override Tensor Loss(LmBatch batch) => CrossEntropy(model.Forward(batch.Ids, batch.Mask), batch);
 }

@@ -180,7 +180,7 @@ public static class TrainingSections
         int steps = int.TryParse(Environment.GetEnvironmentVariable("COLAR_BENCH_PROFILE_STEPS"), out var n) ? n : 3;
         torch.manual_seed(12);
         var model = size.Create();
-        ITrainable trainable = Environment.GetEnvironmentVariable("COLAR_BENCH_PROFILE_UNFUSED") == "1"
+        Trainable trainable = Environment.GetEnvironmentVariable("COLAR_BENCH_PROFILE_UNFUSED") == "1"
             ? new UnfusedTrainable(new UnfusedLlama(model.Config)) : new FusedTrainable(model);
         if (Environment.GetEnvironmentVariable("COLAR_BENCH_PROFILE_BATCH") is { } pb) size = size with { Batch = int.Parse(pb) };
         using var batch = LmBatch.Random(model.Config.Vocab, size.Batch, size.Length, padded: false, seed: 5);

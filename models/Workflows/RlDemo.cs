@@ -24,7 +24,8 @@ public sealed class RlDemo(string demoDirectory, string outputDirectory, GrpoOpt
         var trainFile = Path.Combine(demoDirectory, "data", "train.txt");
         var testFile = Path.Combine(demoDirectory, "data", "test.txt");
         foreach (var f in new[] { checkpoint, trainFile, testFile })
-            if (!File.Exists(f)) throw new FileNotFoundException($"{f} not found: run `colar demo --out {demoDirectory}` first");
+            if (!File.Exists(f))
+                throw new FileNotFoundException(f == sftCheckpoint ? $"--checkpoint {f} not found" : $"{f} not found: run `colar demo --out {demoDirectory}` first");
         Directory.CreateDirectory(outputDirectory);
         var test = DatasetReader.Read(testFile);
         var evalOptions = new EvalOptions(new[] { options.Compression }, evalSeeds, BatchSize: 150);

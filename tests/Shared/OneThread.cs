@@ -1,9 +1,9 @@
 using System.Runtime.CompilerServices;
 
-namespace CoLaR.Generators.Tests;
+namespace CoLaR.Tests;
 
 /// <summary>
-/// Test projects run side by side (and the end-to-end tests start `colar` processes): with every process
+/// Compiled into every test project. Test projects run side by side (and the end-to-end tests start `colar` processes): with every process
 /// using libtorch's default of one OpenMP thread per core, two cores would be oversubscribed and OpenMP's
 /// spin-waiting would slow every test down many times. One thread per test process keeps them independent.
 /// </summary>
