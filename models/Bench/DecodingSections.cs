@@ -23,7 +23,19 @@ public static class DecodingSections
     /// </summary>
     public static void KvCache(BenchProfile p, JsonObject json, JsonObject details, TextWriter console)
     {
-        var size = p.KvCache;
+        var sizes = new JsonArray();
+        foreach (var size in p.KvCache)
+        {
+            var result = KvCache(p, size, console);
+            if (ReferenceEquals(size, p.KvCache[0])) json["kv_cache_speedup"] = result["kv_cache_speedup"]!.GetValue<double>();
+            sizes.Add(result);
+        }
+        details["kv_cache"] = new JsonObject { ["headline"] = p.KvCache[0].Name, ["sizes"] = sizes };
+    }
+
+    static JsonObject KvCache(BenchProfile p, TrainSize size, TextWriter console)
+    {
+        console.WriteLine($"   {size.Name}, batch {size.Batch}:");
         torch.manual_seed(13);
         var model = size.Create();
         model.eval();
@@ -88,9 +100,9 @@ public static class DecodingSections
             new Measure.Case("cached", () => Measure.Time(() => Cached(keep: false))),
             new Measure.Case("recomputed", () => Measure.Time(() => Recomputed(keep: false))));
         double c = Measure.Median(samples["cached"]), r = Measure.Median(samples["recomputed"]);
-        json["kv_cache_speedup"] = R(r / c);
-        details["kv_cache"] = new JsonObject
+        var result = new JsonObject
         {
+            ["kv_cache_speedup"] = R(r / c),
             ["size"] = $"{size.Name} B={size.Batch}, prompts {p.KvPrompt / 2}..{p.KvPrompt} tokens (left-padded), {steps} steps",
             ["cached_s"] = R(c),
             ["recomputed_s"] = R(r),
@@ -103,6 +115,7 @@ public static class DecodingSections
         console.WriteLine($"   {steps} steps: cached {c * 1e3:F0} ms, recomputed {r * 1e3:F0} ms → kv_cache_speedup {r / c:F2}");
         ids.Dispose(); mask.Dispose(); continuation.Dispose();
         model.Dispose();
+        return result;
     }
 
     /// <summary>

@@ -18,8 +18,12 @@ public static class ReproduceCommand
         var dataRoot = new Option<string>("--data-root") { Description = "Folder of the real held-out sets", DefaultValueFactory = _ => Path.Combine("..", "shared", "data") };
         var quick = new Option<bool>("--quick") { Description = "Tiny budgets: checks the whole comparison in a few minutes" };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "cpu" };
+        var jobs = new Option<int>("--jobs") { Description = "Variants trained at once after CoT, each in a single-threaded child process (results do not depend on it)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var trainingSeeds = new Option<int>("--training-seeds") { Description = "Independent trainings of every variant; with more than one, ± is the interval over them", DefaultValueFactory = _ => 1 };
+        var seedIndex = new Option<int?>("--seed-index") { Description = "Internal: the one training seed a --worker runs", Hidden = true };
+        var worker = new Option<bool>("--worker") { Description = "Internal: run as one child of --jobs (no table)", Hidden = true };
         var command = new Command("reproduce", "Train and evaluate CoT, No-CoT, iCoT, Coconut, Distill, CoLaR and its ablations; write a Table-1-style table")
-            { dataset, train, methods, output, results, dataRoot, quick, device };
+            { dataset, train, methods, output, results, dataRoot, quick, device, jobs, trainingSeeds, seedIndex, worker };
         command.SetAction(parse =>
         {
             var outDir = parse.GetValue(output)!;
@@ -30,7 +34,32 @@ public static class ReproduceCommand
                 foreach (var m in chosen)
                     if (!Reproduce.AllMethods.Contains(m)) throw new ArgumentException($"--methods: '{m}' is not one of {string.Join(", ", Reproduce.AllMethods)}");
                 var data = Datasets(parse.GetValue(dataset)!, parse.GetValue(train), parse.GetValue(dataRoot)!, profile, parse.GetValue(quick));
-                var rows = new Reproduce(profile, data, chosen, outDir, parse.GetValue(device)!, Console.Out).Run();
+                int slots = parse.GetValue(jobs);
+                if (slots < 1) throw new ArgumentException($"--jobs must be 1 or more (got {slots})");
+                bool isWorker = parse.GetValue(worker);
+                int seeds = parse.GetValue(trainingSeeds);
+                if (seeds < 1) throw new ArgumentException($"--training-seeds must be 1 or more (got {seeds})");
+                if (parse.GetValue(seedIndex) is { } index && (index < 0 || index >= seeds))
+                    throw new ArgumentException($"--seed-index {index} is outside 0..{seeds - 1}");
+                // A child gets this command's own arguments with one method, one training seed, one job and the worker flag.
+                IReadOnlyList<string> ChildArguments(string method, int seed)
+                {
+                    var a = new List<string> { "reproduce", "--dataset", parse.GetValue(dataset)!, "--methods", method, "--out", outDir,
+                        "--data-root", parse.GetValue(dataRoot)!, "--device", parse.GetValue(device)!, "--jobs", "1", "--worker",
+                        "--training-seeds", seeds.ToString(), "--seed-index", seed.ToString() };
+                    if (parse.GetValue(train) is { } t) a.AddRange(new[] { "--train", t });
+                    if (parse.GetValue(quick)) a.Add("--quick");
+                    return a;
+                }
+                var reproduce = new Reproduce(profile, data, chosen, outDir, parse.GetValue(device)!, Console.Out)
+                {
+                    Workers = slots > 1 && !isWorker ? new WorkerPool(slots, Console.Out) : null,
+                    WorkerArguments = ChildArguments,
+                    TrainingSeeds = seeds,
+                    OnlySeed = parse.GetValue(seedIndex),
+                };
+                var rows = reproduce.Run();
+                if (isWorker) return 0; // the parent writes the table once every child has finished
                 var dir = Path.Combine(outDir, data.Name);
                 Report.Write(dir, rows, Console.Out);
                 if (parse.GetValue(results) is { } path) Merge(path, rows, data.Name);

@@ -32,11 +32,28 @@ public sealed record ReproductionProfile(string Name, SftOptions CoT, SftOptions
 /// The paper's Table 1 at this machine's scale: CoT is trained first; every other variant starts from its
 /// backbone (No-CoT from scratch, with the same total steps) and trains the same number of steps; each is
 /// evaluated on every held-out set over several seeds. Finished runs and evaluations are skipped when the
-/// command is rerun, so an interrupted reproduction resumes.
+/// command is rerun, so an interrupted reproduction resumes. On the CPU every run is single-threaded, so the
+/// table does not depend on the machine's core count; <see cref="Workers"/> trains several variants at once,
+/// each in a child process.
 /// </summary>
 public sealed class Reproduce(ReproductionProfile profile, ReproductionData data, IReadOnlyList<string> methods, string outputDirectory,
     string device, TextWriter console)
 {
+    /// <summary>Trains in child processes, <see cref="WorkerArguments"/> telling each its one run; null: everything in this process.</summary>
+    public WorkerPool? Workers { get; init; }
+
+    /// <summary>The `colar` arguments that make a child process reproduce one method at one training seed (needed with <see cref="Workers"/>).</summary>
+    public Func<string, int, IReadOnlyList<string>>? WorkerArguments { get; init; }
+
+    /// <summary>
+    /// Independent trainings of every variant (each with its own CoT). With more than one, a row's accuracy and #L
+    /// are means over the trained models and their ± is the 95% interval over them (row field <c>training_seeds</c>).
+    /// </summary>
+    public int TrainingSeeds { get; init; } = 1;
+
+    /// <summary>Only this training seed (a child process's one run); null: 0 .. <see cref="TrainingSeeds"/> − 1.</summary>
+    public int? OnlySeed { get; init; }
+
     /// <summary>Every declared variant of the comparison, in the order of the table.</summary>
     public static readonly string[] AllMethods =
         { "CoT", "NoCoT", "iCoT", "Coconut", "Distill", "CoLaR", "CoLaR_DL", "CoLaR_OC", "CoLaR_MP", "CoLaR_NLL" };
@@ -49,25 +66,84 @@ public sealed class Reproduce(ReproductionProfile profile, ReproductionData data
         console.WriteLine($"reproduce ({profile.Name}) on {data.Name}: {data.Train.Count} training samples; held-out: " +
                           string.Join(", ", data.Tests.Select(t => $"{t.Key} ({t.Value.Count})")) + $" → {Path.GetFullPath(root)}");
 
-        var cot = TrainVariant("CoT", profile.CoT, init: null, root);
+        // Intra-op threads change float summation order; one per run keeps every number independent of the core count.
+        bool cpu = Native.TorchDevices.Resolve(device).type == TorchSharp.DeviceType.CPU;
+        if (cpu) TorchSharp.torch.set_num_threads(1);
+
+        var seeds = OnlySeed is { } only ? new[] { only } : Enumerable.Range(0, TrainingSeeds).ToArray();
+        if (Workers is not null)
+        {
+            RunInWorkers(new[] { "CoT" }, seeds, root);                       // every variant but No-CoT starts from its seed's CoT
+            RunInWorkers(methods.Where(m => m != "CoT").ToList(), seeds, root);
+        }
         var rows = new List<ResultRow>();
         foreach (var method in methods)
         {
-            var checkpoint = method == "CoT" ? cot : TrainVariant(method, profile.Variant, method == "NoCoT" ? null : cot, root);
             foreach (var (testName, test) in data.Tests)
-                rows.AddRange(Evaluate(method, checkpoint, testName, test, Path.Combine(root, Folder(method))));
+            {
+                var perSeed = seeds.Select(k => Evaluate(method, Train(method, k, root), testName, test, Path.Combine(root, Folder(method, k)))).ToList();
+                rows.AddRange(perSeed.Count == 1 ? perSeed[0] : AcrossTrainingSeeds(perSeed));
+            }
             console.WriteLine($"{method} done ({clock.Elapsed:hh\\:mm\\:ss} so far)");
         }
         console.WriteLine($"reproduction finished in {clock.Elapsed:hh\\:mm\\:ss}");
         return rows;
     }
 
-    string TrainVariant(string method, SftOptions options, string? init, string root)
+    /// <summary>The final checkpoint of a method at a training seed, trained first unless it already is.</summary>
+    string Train(string method, int seed, string root) => method switch
+    {
+        "CoT" => TrainVariant("CoT", profile.CoT, init: null, root, seed),
+        "NoCoT" => TrainVariant(method, profile.Variant, init: null, root, seed),
+        _ => TrainVariant(method, profile.Variant, Train("CoT", seed, root), root, seed),
+    };
+
+    /// <summary>Trains and evaluates every unfinished (method, seed) in child processes, the dearest first.</summary>
+    void RunInWorkers(IReadOnlyList<string> chosen, IReadOnlyList<int> seeds, string root)
+    {
+        var arguments = WorkerArguments ?? throw new InvalidOperationException("Workers needs WorkerArguments");
+        var jobs = chosen.SelectMany(m => seeds.Select(k => (Method: m, Seed: k)))
+            .Where(r => !Finished(r.Method, r.Seed, root))
+            .OrderByDescending(r => Cost(r.Method))
+            .Select(r => new WorkerPool.Job(Label(r.Method) + (r.Seed == 0 ? "" : $" (training seed {r.Seed})"), arguments(r.Method, r.Seed),
+                Path.Combine(root, Folder(r.Method, r.Seed) + ".log")))
+            .ToList();
+        if (jobs.Count == 0) return;
+        console.WriteLine($"{jobs.Count} run{(jobs.Count == 1 ? "" : "s")} to train, {Math.Min(Workers!.Slots, jobs.Count)} at a time in child processes");
+        Workers.RunAll(jobs);
+    }
+
+    /// <summary>Relative training cost, to start the longest runs first: a teacher pass or more steps cost more.</summary>
+    double Cost(string method)
+    {
+        var spec = ModelRegistry.Get(method).Spec;
+        double steps = method switch { "CoT" => profile.CoT.Steps, "NoCoT" => profile.CoT.Steps + profile.Variant.Steps, _ => profile.Variant.Steps };
+        return steps * (spec.Teacher is null ? 1.0 : 1.6);
+    }
+
+    bool Finished(string method, int seed, string root) =>
+        data.Tests.Keys.All(test => File.Exists(Path.Combine(root, Folder(method, seed), $"eval-{test}.json")));
+
+    /// <summary>One row per (method, compression, held-out set): the mean over trained models and the 95% interval over them.</summary>
+    static IEnumerable<ResultRow> AcrossTrainingSeeds(IReadOnlyList<IReadOnlyList<ResultRow>> perSeed) =>
+        perSeed.SelectMany(rows => rows).GroupBy(r => (r.Method, r.Compression, r.Dataset)).Select(g =>
+        {
+            var accuracy = Statistics.MeanWithInterval(g.Select(r => r.Accuracy).ToList());
+            var steps = Statistics.MeanWithInterval(g.Select(r => r.MeanSteps).ToList());
+            var correct = g.Where(r => r.MeanStepsCorrect is not null).Select(r => r.MeanStepsCorrect!.Value).ToList();
+            return g.First() with
+            {
+                Accuracy = accuracy.Mean, AccuracyCi95 = accuracy.HalfWidth, MeanSteps = steps.Mean, MeanStepsCi95 = steps.HalfWidth,
+                MeanStepsCorrect = correct.Count > 0 ? correct.Average() : null, MeanStepsCorrectCi95 = null, TrainingSeeds = g.Count(),
+            };
+        });
+
+    string TrainVariant(string method, SftOptions options, string? init, string root, int seed)
     {
         var entry = ModelRegistry.Get(method);
-        var sft = options;
+        var sft = options with { Seed = options.Seed + 100 * seed };
         var train = data.Train;
-        if (method == "NoCoT") sft = sft with { Steps = profile.CoT.Steps + options.Steps, Seed = options.Seed + 7 };
+        if (method == "NoCoT") sft = sft with { Steps = profile.CoT.Steps + options.Steps, Seed = sft.Seed + 7 };
         if (entry.Spec.Curriculum is { } curriculum)
         {
             // Size the epoch so the curriculum reaches its last stage with two stages' worth of training left.
@@ -77,8 +153,8 @@ public sealed class Reproduce(ReproductionProfile profile, ReproductionData data
         }
         return new SftRun
         {
-            Model = entry, Data = train, OutputDirectory = Path.Combine(root, Folder(method)), Sft = sft,
-            Run = new RunOptions { Device = device }, Init = init, Console = console,
+            Model = entry, Data = train, OutputDirectory = Path.Combine(root, Folder(method, seed)), Sft = sft,
+            Run = new RunOptions { Device = device, Threads = 1 }, Init = init, Console = console,
             Describe = new Dictionary<string, string> { ["data"] = data.Name, ["workflow"] = "reproduce", ["profile"] = profile.Name },
         }.Execute();
     }
@@ -95,7 +171,8 @@ public sealed class Reproduce(ReproductionProfile profile, ReproductionData data
         return rows;
     }
 
-    static string Folder(string method) => method.ToLowerInvariant().Replace('_', '-');
+    /// <summary>"CoLaR_DL" at training seed 0 → "colar-dl"; at seed 2 → "colar-dl-seed2".</summary>
+    static string Folder(string method, int seed) => method.ToLowerInvariant().Replace('_', '-') + (seed == 0 ? "" : $"-seed{seed}");
 
     /// <summary>"CoLaR_DL" → "CoLaR-DL", the paper's names.</summary>
     public static string Label(string method) => method.Replace('_', '-');

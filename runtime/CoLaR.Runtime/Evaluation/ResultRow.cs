@@ -43,6 +43,11 @@ public sealed record ResultRow(
     [JsonPropertyName("questions")]
     public int? Questions { get; init; }
 
+    /// <summary>Independently trained models the row averages (JSON <c>training_seeds</c>); when set, the ± is the 95%
+    /// interval over them rather than over <see cref="Seeds"/> evaluation seeds of one model.</summary>
+    [JsonPropertyName("training_seeds")]
+    public int? TrainingSeeds { get; init; }
+
     /// <summary>Fields this type does not know, kept so that reading and writing a file loses nothing.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; init; }
@@ -61,6 +66,7 @@ public sealed record ResultRow(
         if (Seeds < 1) Fail($"seeds is {Seeds}; it must be ≥ 1");
         if (MeanStepsCorrect is { } c && (!(c >= 0) || !double.IsFinite(c))) Fail($"mean_steps_correct is {c}; it must be finite and ≥ 0");
         if (MeanStepsCorrectCi95 is { } cc && (!(cc >= 0) || !double.IsFinite(cc))) Fail($"mean_steps_correct_ci95 is {cc}; it must be finite and ≥ 0");
+        if (TrainingSeeds is { } t && t < 1) Fail($"training_seeds is {t}; it must be ≥ 1");
         if (Questions is { } q && q < 1) Fail($"questions is {q}; it must be ≥ 1");
     }
 }

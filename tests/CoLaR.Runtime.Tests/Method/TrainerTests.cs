@@ -56,6 +56,22 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Training_ChangesTheWeights_AndLowersTheLoss()
+    {
+        torch.manual_seed(4);
+        using var model = new MethodCoT();
+        var trainer = new SftTrainer(model, MethodFixture.Problems(64), MethodFixture.Layout,
+            new SftOptions { Steps = 40, BatchSize = 16, WarmupSteps = 2, CheckpointEvery = int.MaxValue }, torch.CPU);
+        var before = torch.cat(model.parameters().Select(p => p.detach().flatten()).ToArray()).clone();
+        var losses = new List<double>();
+        trainer.StepCompleted = r => losses.Add(r.Terms["loss"]);
+        trainer.Run();
+        var after = torch.cat(model.parameters().Select(p => p.detach().flatten()).ToArray());
+        Assert.False(before.equal(after).all().item<bool>(), "the optimizer never stepped");
+        Assert.True(losses.TakeLast(5).Average() < losses[0] - 0.5, $"loss {losses[0]:F3} → {losses.TakeLast(5).Average():F3}");
+    }
+
+    [Fact]
     public void CudaOnACpuOnlyBuild_SaysWhatToInstall()
     {
         var e = Assert.Throws<NativeLoadException>(() => TorchDevices.Resolve("cuda"));
