@@ -18,7 +18,7 @@ public static class ReproduceCommand
         var dataRoot = new Option<string>("--data-root") { Description = "Folder of the real held-out sets", DefaultValueFactory = _ => Path.Combine("..", "shared", "data") };
         var quick = new Option<bool>("--quick") { Description = "Tiny budgets: checks the whole comparison in a few minutes" };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "cpu" };
-        var jobs = new Option<int>("--jobs") { Description = "Variants trained at once after CoT, each in a single-threaded child process (results do not depend on it)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var jobs = new Option<int>("--jobs") { Description = "Runs trained at once, each in a single-threaded child process (results do not depend on it; with --device cuda, processes share the GPU)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var trainingSeeds = new Option<int>("--training-seeds") { Description = "Independent trainings of every variant; with more than one, ± is the interval over them", DefaultValueFactory = _ => 1 };
         var seedIndex = new Option<int?>("--seed-index") { Description = "Internal: the one training seed a --worker runs", Hidden = true };
         var worker = new Option<bool>("--worker") { Description = "Internal: run as one child of --jobs (no table)", Hidden = true };
