@@ -3,6 +3,7 @@ using CoLaR.Evaluation;
 namespace CoLaR.Models.Tests;
 
 /// <summary>`colar reproduce --quick`: runs trained in parallel child processes give the same table as one process.</summary>
+[Collection(ProcessHeavy.Name)]
 public class ReproduceTests
 {
     [Fact]
@@ -39,4 +40,15 @@ public class ReproduceTests
         Directory.Delete(parallel, recursive: true);
         Directory.Delete(serial, recursive: true);
     }
+}
+
+/// <summary>
+/// Tests that start several `colar` processes at once, or that SIGKILL one at a precise moment (inside a checkpoint
+/// write, a few milliseconds long): they run one after another, so the reproduction's child processes never
+/// starve the kill tests' polling on a 2-core machine.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class ProcessHeavy
+{
+    public const string Name = "process-heavy";
 }

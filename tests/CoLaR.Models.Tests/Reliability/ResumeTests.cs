@@ -40,6 +40,7 @@ public sealed class TwinRuns : IDisposable
 /// Resume after a crash (issue 8.1): `colar train` killed with SIGKILL and rerun with the same --out ends with
 /// the same weights, bit for bit, as a run never interrupted (CPU, same seed, same thread count).
 /// </summary>
+[Collection(ProcessHeavy.Name)]
 public class ResumeTests(TwinRuns twins, ITestOutputHelper output) : IClassFixture<TwinRuns>
 {
     [Theory]
