@@ -79,9 +79,10 @@ public sealed class Reproduce(ReproductionProfile profile, ReproductionData data
         var rows = new List<ResultRow>();
         foreach (var method in methods)
         {
+            var checkpoints = seeds.Select(k => Train(method, k, root)).ToList();
             foreach (var (testName, test) in data.Tests)
             {
-                var perSeed = seeds.Select(k => Evaluate(method, Train(method, k, root), testName, test, Path.Combine(root, Folder(method, k)))).ToList();
+                var perSeed = seeds.Select((k, i) => Evaluate(method, checkpoints[i], testName, test, Path.Combine(root, Folder(method, k)))).ToList();
                 rows.AddRange(perSeed.Count == 1 ? perSeed[0] : AcrossTrainingSeeds(perSeed));
             }
             console.WriteLine($"{method} done ({clock.Elapsed:hh\\:mm\\:ss} so far)");
@@ -90,13 +91,20 @@ public sealed class Reproduce(ReproductionProfile profile, ReproductionData data
         return rows;
     }
 
-    /// <summary>The final checkpoint of a method at a training seed, trained first unless it already is.</summary>
-    string Train(string method, int seed, string root) => method switch
+    readonly Dictionary<(string Method, int Seed), string> _checkpoints = new();
+
+    /// <summary>The final checkpoint of a method at a training seed, trained first unless it already is (asked once per run).</summary>
+    string Train(string method, int seed, string root)
     {
-        "CoT" => TrainVariant("CoT", profile.CoT, init: null, root, seed),
-        "NoCoT" => TrainVariant(method, profile.Variant, init: null, root, seed),
-        _ => TrainVariant(method, profile.Variant, Train("CoT", seed, root), root, seed),
-    };
+        if (_checkpoints.TryGetValue((method, seed), out var path)) return path;
+        path = method switch
+        {
+            "CoT" => TrainVariant("CoT", profile.CoT, init: null, root, seed),
+            "NoCoT" => TrainVariant(method, profile.Variant, init: null, root, seed),
+            _ => TrainVariant(method, profile.Variant, Train("CoT", seed, root), root, seed),
+        };
+        return _checkpoints[(method, seed)] = path;
+    }
 
     /// <summary>Trains and evaluates every unfinished (method, seed) in child processes, the dearest first.</summary>
     void RunInWorkers(IReadOnlyList<string> chosen, IReadOnlyList<int> seeds, string root)

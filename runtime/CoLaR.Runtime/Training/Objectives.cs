@@ -237,8 +237,9 @@ public static class Objectives
         if (spec.Teacher is { } teacher)
         {
             // Teacher: the same weights on the full chain of thought.
-            var teacherRows = batch.Samples.Select(s => s.Question.Concat(FullReasoning(layout, s)).Concat(s.Answer).ToArray()).ToList();
-            var teacherAnchors = batch.Samples.Select(s => s.Question.Length + FullReasoning(layout, s).Length + s.AnswerAnchor).ToArray();
+            var fullReasoning = batch.Samples.Select(s => FullReasoning(layout, s)).ToList();
+            var teacherRows = batch.Samples.Select((s, i) => s.Question.Concat(fullReasoning[i]).Concat(s.Answer).ToArray()).ToList();
+            var teacherAnchors = batch.Samples.Select((s, i) => s.Question.Length + fullReasoning[i].Length + s.AnswerAnchor).ToArray();
             var (tIds, tMask) = Batching.Pad(teacherRows, layout.PadId, left: false, ctx.Device);
             var tLabels = tIds.masked_fill(tMask == 0, Batching.Ignore).clone();
             for (int i = 0; i < teacherRows.Count; i++) tLabels[i].narrow(0, 0, batch.Samples[i].Question.Length).fill_(Batching.Ignore);
