@@ -29,6 +29,7 @@ public static class EvalCommand
         var decoding = new Option<string?>("--decoding") { Description = "Answer decoding: greedy (default) or top-p (0.9, T=1, as in the paper)" };
         var temperature = new Option<double?>("--latent-temperature") { Description = "Latent sampling temperature (0: the mean; default 1)" };
         var batch = new Option<int?>("--batch-size") { Description = "Questions answered together (default 128)" };
+        var maxLatents = new Option<int?>("--max-latents") { Description = "Reasoning budget: answer after at most N latent (or CoT) steps (default: the model's cap)" };
         var device = new Option<string?>("--device") { Description = "cpu (default), cuda, cuda:N or auto" };
         var precision = new Option<string?>("--precision") { Description = "auto (bf16 on CUDA, fp32 on CPU; default), fp32 or bf16" };
         var name = new Option<string?>("--dataset") { Description = "Dataset name in the results (default: the file's folder or name)" };
@@ -36,7 +37,7 @@ public static class EvalCommand
         var config = new Option<string?>("--config") { Description = "JSON file of options (keys as in key=value)" };
         var overrides = new Argument<string[]>("key=value") { Description = "Option overrides, e.g. seeds=5 decoding=top-p", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("eval", "Evaluate a checkpoint: accuracy and #L over seeds, with 95% confidence intervals")
-            { checkpoint, data, output, compression, seeds, limit, decoding, temperature, batch, device, precision, name, model, config, overrides };
+            { checkpoint, data, output, compression, seeds, limit, decoding, temperature, batch, maxLatents, device, precision, name, model, config, overrides };
         command.SetAction(parse =>
         {
             var outDir = parse.GetValue(output)!;
@@ -46,9 +47,10 @@ public static class EvalCommand
                     ("compression", parse.GetValue(compression) is { Length: > 0 } cs ? string.Join(",", cs) : null),
                     ("seeds", parse.GetValue(seeds)?.ToString()), ("limit", parse.GetValue(limit)?.ToString()),
                     ("decoding", parse.GetValue(decoding)), ("latent_temperature", parse.GetValue(temperature)?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                    ("batch_size", parse.GetValue(batch)?.ToString()), ("device", parse.GetValue(device)), ("precision", parse.GetValue(precision)),
+                    ("batch_size", parse.GetValue(batch)?.ToString()), ("max_latents", parse.GetValue(maxLatents)?.ToString()), ("device", parse.GetValue(device)), ("precision", parse.GetValue(precision)),
                     ("dataset", parse.GetValue(name)), ("model", parse.GetValue(model)));
                 var (settings, run) = Bind(values);
+                if (settings.MaxLatents < 0) throw new ArgumentException($"--max-latents {settings.MaxLatents}: must be 0 (the model's own cap) or more");
                 var checkpointPath = parse.GetValue(checkpoint)!;
                 var dataPath = parse.GetValue(data)!;
                 var effective = new JsonObject
@@ -71,7 +73,8 @@ public static class EvalCommand
                 var speeds = settings.Compression is { Length: > 0 } given ? given : Enumerable.Range(min, max - min + 1).ToArray();
                 foreach (var c in speeds)
                     if (c < min || c > max) throw new ArgumentException($"--compression {c} is outside the range {loaded.Spec.Name} was trained on ({min}..{max}; checkpoint {loaded.Checkpoint})");
-                var options = new EvalOptions(speeds, settings.Seeds, settings.BatchSize, ParseDecoding(settings.Decoding), settings.LatentTemperature, settings.Seed);
+                var options = new EvalOptions(speeds, settings.Seeds, settings.BatchSize, ParseDecoding(settings.Decoding), settings.LatentTemperature, settings.Seed,
+                    settings.MaxLatents > 0 ? settings.MaxLatents : null);
                 string dataset = settings.Dataset ?? DatasetName(dataPath);
                 var rows = Report.Evaluate(loaded, samples, dataset, options, Console.Out);
                 Report.Write(outDir, rows, Console.Out);

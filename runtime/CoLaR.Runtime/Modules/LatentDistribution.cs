@@ -28,6 +28,13 @@ public readonly record struct LatentDistribution(Tensor Mean, Tensor? LogStd)
             ? this
             : new LatentDistribution(Mean.to(ScalarType.Float32), LogStd?.to(ScalarType.Float32));
 
+    /// <summary>
+    /// The same distribution with its std raised to at least <paramref name="minStd"/> (in embeds_std units): GRPO's
+    /// exploration floor for a head whose std has collapsed. 0, or a deterministic head: itself.
+    /// </summary>
+    public LatentDistribution WithStdFloor(double minStd) =>
+        LogStd is null || minStd <= 0 ? this : new LatentDistribution(Mean, LogStd.clamp_min(Math.Log(minStd)));
+
     /// <summary>The per-dimension standard deviation.</summary>
     public Tensor Std() => LogStd is null ? torch.full_like(Mean, Math.Exp(DeterministicLogStd)) : LogStd.exp();
 

@@ -22,6 +22,8 @@ public sealed record EvalSettings
     public double LatentTemperature { get; init; } = 1.0;
     /// <summary>Questions answered together.</summary>
     public int BatchSize { get; init; } = 128;
+    /// <summary>A reasoning budget: stop every row after at most this many latent (or CoT) steps and answer (0: the model's own cap).</summary>
+    public int MaxLatents { get; init; }
     /// <summary>Dataset name in the results (default: the data file's folder or name).</summary>
     public string? Dataset { get; init; }
     /// <summary>

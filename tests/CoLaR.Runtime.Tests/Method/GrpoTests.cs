@@ -96,7 +96,18 @@ public class GrpoTests
     }
 
     [Fact]
-    public void Score_WithUnchangedWeights_ReproducesTheSampledLogProbs_AndRatioOne()
+    public void StdFloor_RaisesOnlyTheStdsBelowIt()
+    {
+        var d = new LatentDistribution(torch.zeros(1, 3), torch.tensor(new[] { -7f, 0f, 1f }, new long[] { 1, 3 }));
+        Assert.Equal(new[] { MathF.Log(0.5f), 0f, 1f }, d.WithStdFloor(0.5).LogStd!.data<float>().ToArray());
+        Assert.Same(d.LogStd, d.WithStdFloor(0).LogStd);
+        Assert.True(new LatentDistribution(torch.zeros(1, 3), null).WithStdFloor(0.5).IsDeterministic);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(2.0)]  // an exploration floor above the untrained head's std: sampling and scoring must both use it
+    public void Score_WithUnchangedWeights_ReproducesTheSampledLogProbs_AndRatioOne(double stdFloor)
     {
         torch.manual_seed(4);
         using var model = new MethodCoLaRNll();
@@ -105,13 +116,13 @@ public class GrpoTests
         using var generator = new Generator(17);
         var questions = MethodFixture.Problems(3);
         var rollouts = Rollouts.Sample(model, MethodFixture.Layout, questions, groupSize: 4, compression: 2,
-            latentTemperature: 1.0, tokenTemperature: 1.0, lengthPenalty: true, generator, torch.CPU);
+            latentTemperature: 1.0, tokenTemperature: 1.0, lengthPenalty: true, generator, torch.CPU, stdFloor);
         Assert.Equal(12, rollouts.Count);
         Assert.Contains(rollouts, r => r.Steps > 0);
 
         using var noGrad = torch.no_grad();
-        var (first, mask, _) = Rollouts.Score(model, MethodFixture.Layout, rollouts, torch.CPU);
-        var (second, _, _) = Rollouts.Score(model, MethodFixture.Layout, rollouts, torch.CPU);
+        var (first, mask, _) = Rollouts.Score(model, MethodFixture.Layout, rollouts, torch.CPU, stdFloor);
+        var (second, _, _) = Rollouts.Score(model, MethodFixture.Layout, rollouts, torch.CPU, stdFloor);
         // Same weights: the ratio exp(new - old) is exactly one.
         Assert.True((second - first).exp().eq(1).all().item<bool>());
         // Teacher-forced scoring sees exactly what incremental sampling produced.
@@ -147,17 +158,25 @@ public class GrpoTests
         Assert.True(growth <= 0, $"live tensors grew by {growth} over 4 iterations");
     }
 
+    /// <summary>A freshly initialised CoLaR-NLL (torch seeded with <paramref name="seed"/>) and 2 questions × 4 rollouts at c = 2.</summary>
+    static (MethodCoLaRNll Model, List<Rollout> Rollouts) TwoGroupsOfRollouts(int seed, int generatorSeed)
+    {
+        torch.manual_seed(seed);
+        var model = new MethodCoLaRNll();
+        model.EnsureEmbedsStd();
+        using var generator = new Generator((ulong)generatorSeed);
+        var rollouts = Rollouts.Sample(model, MethodFixture.Layout, MethodFixture.Problems(2), groupSize: 4, compression: 2,
+            latentTemperature: 1.0, tokenTemperature: 1.0, lengthPenalty: true, generator, torch.CPU);
+        return (model, rollouts);
+    }
+
     [Fact]
     public void WithoutLatentLogProbs_TheLatentHeadGetsNoGradient_AndTheRestDoes()
     {
         // The latents are inputs to the scored sequence; only their log-probs reach the head. With their
         // columns masked out (latent_log_probs=false), the head's gradient is zero; the tokens still train.
-        torch.manual_seed(6);
-        using var model = new MethodCoLaRNll();
-        model.EnsureEmbedsStd();
-        using var generator = new Generator(5);
-        var rollouts = Rollouts.Sample(model, MethodFixture.Layout, MethodFixture.Problems(2), groupSize: 4, compression: 2,
-            latentTemperature: 1.0, tokenTemperature: 1.0, lengthPenalty: true, generator, torch.CPU);
+        var (model, rollouts) = TwoGroupsOfRollouts(seed: 6, generatorSeed: 5);
+        using var _ = model;
         Assert.Contains(rollouts, r => r.Steps > 0);
         var advantages = torch.tensor(Enumerable.Range(0, rollouts.Count).Select(i => i % 2 == 0 ? 1f : -1f).ToArray());
         var (logProbs, mask, _) = Rollouts.Score(model, MethodFixture.Layout, rollouts, torch.CPU);
@@ -167,6 +186,49 @@ public class GrpoTests
         Assert.NotEmpty(head);
         Assert.All(head, p => Assert.True(p.parameter.grad is null || p.parameter.grad.abs().max().item<float>() == 0, p.name));
         Assert.Contains(model.named_parameters(), p => !p.name.StartsWith("latent_head") && p.parameter.grad is { } g && g.abs().max().item<float>() > 0);
+        foreach (var r in rollouts) r.Latents.Dispose();
+    }
+
+    [Fact]
+    public void GoOnDecisions_AreScoredAtEachLatent_AndAPenalisedLongRolloutLearnsToStopSooner()
+    {
+        // Score's middle block holds log(1 − p(###)) at the position that predicted each latent. With only
+        // that block in the loss and a negative advantage for every rollout, one step must make each of those
+        // decisions less likely, i.e. raise p(###) where the rollouts went on.
+        var (model, rollouts) = TwoGroupsOfRollouts(seed: 8, generatorSeed: 9);
+        using var _ = model;
+        int steps = rollouts.Sum(r => r.Steps), lMax = rollouts.Max(r => r.Steps);
+        Assert.True(steps > 0);
+
+        var (logProbs, mask, _) = Rollouts.Score(model, MethodFixture.Layout, rollouts, torch.CPU);
+        Assert.Equal(2 * lMax + rollouts.Max(r => r.AnswerTokens.Length), (int)logProbs.shape[1]);
+        var goOn = torch.zeros_like(mask);
+        goOn.narrow(1, lMax, lMax).copy_(mask.narrow(1, lMax, lMax));
+        Assert.Equal(steps, goOn.sum().item<long>());
+        // The first one, by hand: 1 − p(###) after the prompt alone.
+        var (withLatents, row) = rollouts.Select((r, i) => (r, i)).First(x => x.r.Steps > 0);
+        using (torch.no_grad())
+        {
+            var prompt = torch.tensor(withLatents.Prompt.Select(t => (long)t).ToArray()).unsqueeze(0);
+            var hidden = model.Backbone.Forward(model.Backbone.Embed(prompt), torch.ones_like(prompt), AttentionOps.PositionIds(torch.ones_like(prompt)));
+            var p = torch.nn.functional.softmax(model.Backbone.Logits(hidden[0, -1]), -1)[MethodFixture.Layout.ThinkId].item<float>();
+            Assert.Equal(1 - p, MathF.Exp(logProbs[row, lMax].item<float>()), 4);
+        }
+        // Turning the option off removes exactly that block.
+        var without = GrpoTrainer.ExcludeContinues(mask, rollouts);
+        Assert.Equal(mask.sum().item<long>() - steps, without.sum().item<long>());
+
+        var minusOne = torch.full(rollouts.Count, -1f);
+        var loss = GrpoMath.ClippedLoss(logProbs, logProbs.detach(), minusOne, goOn, 0.2, perToken: true);
+        var optimizer = torch.optim.SGD(model.parameters(), 1e-2);
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        using var noGrad = torch.no_grad();
+        var (after, _, _) = Rollouts.Score(model, MethodFixture.Layout, rollouts, torch.CPU);
+        var selected = goOn.to(ScalarType.Bool);
+        var change = after.masked_select(selected) - logProbs.detach().masked_select(selected);
+        Assert.True(change.mean().item<float>() < 0, $"mean change of log(1 − p(###)): {change.mean().item<float>()}");
         foreach (var r in rollouts) r.Latents.Dispose();
     }
 }

@@ -60,6 +60,24 @@ public class InferenceTests : IClassFixture<InferenceTests.Trained>
     }
 
     [Fact]
+    public void AReasoningBudget_CapsEveryRow_AndTheEvaluatorPassesItOn()
+    {
+        var questions = MethodFixture.Problems(24, seed: 7);
+        var free = _model.Generate(new GenerationRequest(questions, MethodFixture.Layout, torch.CPU, 1, LatentTemperature: 0)).Answers;
+        int budget = free.Max(a => a.Steps) - 1;
+        Assert.True(budget >= 1, "the tiny model should reason for at least two steps at c = 1");
+        var capped = _model.Generate(new GenerationRequest(questions, MethodFixture.Layout, torch.CPU, 1, LatentTemperature: 0, MaxSteps: budget)).Answers;
+        Assert.All(capped, a => Assert.InRange(a.Steps, 0, budget));
+        Assert.Contains(capped, a => !a.StoppedByModel);
+        // Rows that stop within the budget are unaffected.
+        foreach (var (f, c) in free.Zip(capped))
+            if (f.Steps < budget) Assert.Equal((f.AnswerText, f.Steps), (c.AnswerText, c.Steps));
+
+        var row = CoLaR.Evaluation.Evaluator.Run(_model, MethodFixture.Layout, questions, "CoLaR", "tiny", new CoLaR.Evaluation.EvalOptions(new[] { 1 }, Seeds: 1, LatentTemperature: 0, MaxSteps: budget), torch.CPU).Single();
+        Assert.Equal(capped.Average(a => a.Steps), row.MeanSteps, 6);
+    }
+
+    [Fact]
     public void ACompressionOutsideTheTrainedRange_IsRefused()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() =>

@@ -27,6 +27,12 @@ public sealed record GrpoOptions
     public int Compression { get; init; } = 1;
     /// <summary>Scale of the latent head's std when sampling latents.</summary>
     public double LatentTemperature { get; init; } = 1.0;
+    /// <summary>
+    /// Exploration floor on the latent policy's std (embeds_std units; 0: off). Rollouts sample, and the loss scores,
+    /// latents from N(mean, max(std, floor)): a head whose std has collapsed (MSE-trained) then still explores, and its
+    /// mean's gradient is bounded by 1/floor instead of 1/std. Evaluation is unaffected: it samples from the head itself.
+    /// </summary>
+    public double LatentStdFloor { get; init; }
     /// <summary>Temperature of the sampled stop decisions and answer tokens.</summary>
     public double TokenTemperature { get; init; } = 1.0;
     /// <summary>
@@ -36,6 +42,13 @@ public sealed record GrpoOptions
     /// is left to the stop decisions and the answer tokens. Always off for a deterministic head.
     /// </summary>
     public bool LatentLogProbs { get; init; } = true;
+    /// <summary>
+    /// Credit every stop decision: besides the ### that ended the latents, each earlier decision to go on
+    /// reasoning (log(1 − p(###)) at every latent position) is part of the loss, so a long rollout with a
+    /// negative advantage raises p(###) where it could have stopped. Off: only the final ### is credited, as
+    /// in the reference (colar-method.md quirk 7).
+    /// </summary>
+    public bool CreditContinue { get; init; } = true;
     /// <summary>Weight of the latent-head entropy bonus (0: off).</summary>
     public double EntropyWeight { get; init; }
     /// <summary>Group-normalisation epsilon: (r - mean) / (std + eps).</summary>
@@ -58,6 +71,7 @@ public sealed record GrpoOptions
         Runs.RunConfig.Require(Clip > 0 && Clip < 1, "clip", Clip, "in (0, 1)");
         Runs.RunConfig.Require(Compression >= 1, "compression", Compression, "at least 1");
         Runs.RunConfig.Require(LatentTemperature >= 0 && double.IsFinite(LatentTemperature), "latent_temperature", LatentTemperature, "0 or more");
+        Runs.RunConfig.Require(LatentStdFloor >= 0 && double.IsFinite(LatentStdFloor), "latent_std_floor", LatentStdFloor, "0 (off) or more");
         Runs.RunConfig.Require(TokenTemperature > 0 && double.IsFinite(TokenTemperature), "token_temperature", TokenTemperature, "a positive number");
         Runs.RunConfig.Require(EntropyWeight >= 0 && double.IsFinite(EntropyWeight), "entropy_weight", EntropyWeight, "0 or more");
         Runs.RunConfig.Require(AdvantageEpsilon > 0 && double.IsFinite(AdvantageEpsilon), "advantage_epsilon", AdvantageEpsilon, "a positive number");

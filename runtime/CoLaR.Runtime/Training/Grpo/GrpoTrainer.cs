@@ -63,12 +63,17 @@ public sealed class GrpoTrainer
     bool TrainsLatents => Options.LatentLogProbs && _model.Specification.LatentHead?.Kind != LatentHeadKind.Deterministic;
 
     /// <summary>The mask with the latent columns (the first max-#L of <see cref="Rollouts.Score"/>'s layout) cleared.</summary>
-    public static Tensor ExcludeLatents(Tensor mask, IReadOnlyList<Rollout> batch)
+    public static Tensor ExcludeLatents(Tensor mask, IReadOnlyList<Rollout> batch) => ExcludeBlock(mask, batch, 0);
+
+    /// <summary>The mask with the go-on decisions (the second max-#L columns of <see cref="Rollouts.Score"/>'s layout) cleared.</summary>
+    public static Tensor ExcludeContinues(Tensor mask, IReadOnlyList<Rollout> batch) => ExcludeBlock(mask, batch, 1);
+
+    static Tensor ExcludeBlock(Tensor mask, IReadOnlyList<Rollout> batch, int block)
     {
         int latents = batch.Max(r => r.Steps);
         if (latents == 0) return mask;
         var kept = mask.clone();
-        kept.narrow(1, 0, latents).zero_();
+        kept.narrow(1, block * latents, latents).zero_();
         return kept;
     }
 
@@ -80,7 +85,7 @@ public sealed class GrpoTrainer
         using var generator = new Generator((ulong)Seeds.Mix(Options.Seed, step, 3), _device);
         _model.eval();
         var rollouts = Rollouts.Sample(_model, _layout, questions, Options.GroupSize, Options.Compression,
-            Options.LatentTemperature, Options.TokenTemperature, Options.LengthPenalty, generator, _device);
+            Options.LatentTemperature, Options.TokenTemperature, Options.LengthPenalty, generator, _device, Options.LatentStdFloor);
         try
         {
             var advantages = GrpoMath.GroupAdvantages(rollouts.Select(r => r.Reward).ToList(), Options.GroupSize, Options.AdvantageEpsilon);
@@ -93,7 +98,7 @@ public sealed class GrpoTrainer
             using (torch.no_grad())
             using (torch.NewDisposeScope())
                 foreach (var batch in batches)
-                    old.Add(Rollouts.Score(_model, _layout, batch.Select(i => rollouts[i]).ToList(), _device).LogProbs.DetachFromDisposeScope());
+                    old.Add(Rollouts.Score(_model, _layout, batch.Select(i => rollouts[i]).ToList(), _device, Options.LatentStdFloor).LogProbs.DetachFromDisposeScope());
 
             _model.train();
             double lossSum = 0, normSum = 0, clipped = 0, entropySum = 0;
@@ -105,8 +110,9 @@ public sealed class GrpoTrainer
                 {
                     using var scope = torch.NewDisposeScope();
                     var batch = batches[b].Select(i => rollouts[i]).ToList();
-                    var (logProbs, mask, entropy) = Rollouts.Score(_model, _layout, batch, _device);
+                    var (logProbs, mask, entropy) = Rollouts.Score(_model, _layout, batch, _device, Options.LatentStdFloor);
                     if (!TrainsLatents) mask = ExcludeLatents(mask, batch);
+                    if (!Options.CreditContinue) mask = ExcludeContinues(mask, batch);
                     var adv = torch.tensor(batches[b].Select(i => (float)advantages[i]).ToArray(), device: _device);
                     var loss = GrpoMath.ClippedLoss(logProbs, old[b], adv, mask, Options.Clip, Options.AveragePerToken);
                     if (Options.EntropyWeight > 0) loss = loss - entropy * Options.EntropyWeight;

@@ -20,8 +20,8 @@ namespace CoLaR.Training.Grpo;
 /// <param name="AnswerText">The decoded answer.</param>
 /// <param name="Correct">Whether the answer matched the gold one.</param>
 /// <param name="Reward">1 if correct (÷ max(1, #L) with the length penalty), else 0.</param>
-/// <param name="SampledLogProbs">Log-probabilities recorded while sampling, in <see cref="Rollouts.Score"/>'s order (latents, the ### when the
-/// model chose it, answer tokens): a check that the teacher-forced scoring sees exactly what was sampled.</param>
+/// <param name="SampledLogProbs">Log-probabilities recorded while sampling, in <see cref="Rollouts.Score"/>'s order (latents, the decisions to
+/// go on before each latent, the ### when the model chose it, answer tokens): a check that the teacher-forced scoring sees exactly what was sampled.</param>
 public sealed record Rollout(int Question, int[] Prompt, Tensor Latents, int[] AnswerTokens, bool StoppedByModel, string AnswerText, bool Correct, double Reward,
     float[] SampledLogProbs)
 {
@@ -33,11 +33,12 @@ public static class Rollouts
 {
     /// <summary>
     /// Samples <paramref name="groupSize"/> rollouts per question, batched: latents from the latent head
-    /// (temperature-scaled std), the stop decision sampled from the LM head at every latent position (from
+    /// (temperature-scaled std, raised to <paramref name="latentStdFloor"/>), the stop decision sampled from the LM head at every latent position (from
     /// the ### position on), then ### and a sampled answer. No gradients.
     /// </summary>
     public static List<Rollout> Sample(ReasonerModule model, PromptLayout layout, IReadOnlyList<EncodedSample> questions,
-        int groupSize, int compression, double latentTemperature, double tokenTemperature, bool lengthPenalty, Generator generator, Device device)
+        int groupSize, int compression, double latentTemperature, double tokenTemperature, bool lengthPenalty, Generator generator, Device device,
+        double latentStdFloor = 0)
     {
         var spec = model.Specification;
         var backbone = model.Backbone;
@@ -54,12 +55,13 @@ public static class Rollouts
         var latents = Enumerable.Range(0, n).Select(_ => new List<Tensor>()).ToArray();
         var latentLogProbs = Enumerable.Range(0, n).Select(_ => new List<float>()).ToArray();
         var stopLogProbs = new float[n];
-        var done = SampledThink(backbone, last, layout.ThinkId, decoding, generator, stopLogProbs, null);
+        var continueLogProbs = Enumerable.Range(0, n).Select(_ => new List<float>()).ToArray();
+        var done = SampledThink(backbone, last, layout.ThinkId, decoding, generator, stopLogProbs, continueLogProbs, null);
         var stopped = (bool[])done.Clone();
         for (int s = 0; s < spec.MaxLatentSteps && done.Contains(false); s++)
         {
             using var step = torch.NewDisposeScope();
-            var distribution = model.PredictLatent(last);
+            var distribution = model.PredictLatent(last).WithStdFloor(latentStdFloor);
             var z = distribution.Rsample(latentTemperature, generator);                          // [N, H] normalised
             var zCpu = z.cpu();
             var zLogProbs = distribution.LogProb(z).cpu().data<float>().ToArray();
@@ -72,7 +74,7 @@ public static class Rollouts
             var active = torch.tensor(done.Select(d => !d).ToArray(), device: device);
             var next = state.Step(z * std, active);
             last = torch.where(active.unsqueeze(1), next, last).MoveToOuterDisposeScope();
-            var think = SampledThink(backbone, next, layout.ThinkId, decoding, generator, stopLogProbs, done);
+            var think = SampledThink(backbone, next, layout.ThinkId, decoding, generator, stopLogProbs, continueLogProbs, done);
             for (int i = 0; i < n; i++)
                 if (!done[i] && think[i]) { done[i] = true; stopped[i] = true; }
         }
@@ -91,30 +93,53 @@ public static class Rollouts
                 ? torch.zeros(0, backbone.Config.Hidden)
                 : torch.stack(latents[i]);
             foreach (var t in latents[i]) t.Dispose();
-            var sampled = latentLogProbs[i].Concat(stopped[i] ? new[] { stopLogProbs[i] } : Array.Empty<float>()).Concat(answerLogProbs[i]).ToArray();
+            // A decision to go on counts for the latents it led to: the one after the step cap led to none.
+            var continues = continueLogProbs[i].Take(latents[i].Count);
+            var sampled = latentLogProbs[i].Concat(continues).Concat(stopped[i] ? new[] { stopLogProbs[i] } : Array.Empty<float>()).Concat(answerLogProbs[i]).ToArray();
             result.Add(new Rollout(rows[i].Index, prompts[i], stacked.DetachFromDisposeScope(), tokens.ToArray(), stopped[i], text, correct,
                 GrpoMath.Reward(correct, (int)stacked.shape[0], lengthPenalty), sampled));
         }
         return result;
     }
 
-    /// <summary>Samples the stop decision of each row; records log p(###) for rows not yet done.</summary>
-    static bool[] SampledThink(Backbone backbone, Tensor hidden, int thinkId, AnswerDecoding decoding, Generator generator, float[] thinkLogProbs, bool[]? done)
+    /// <summary>Samples the stop decision of each row not yet done; records log p(###) and, for rows that go on, log(1 − p(###)).</summary>
+    static bool[] SampledThink(Backbone backbone, Tensor hidden, int thinkId, AnswerDecoding decoding, Generator generator, float[] thinkLogProbs,
+        List<float>[] continueLogProbs, bool[]? done)
     {
         using var scope = torch.NewDisposeScope();
         var logits = backbone.Logits(hidden);
         var token = TokenPicker.Pick(logits, decoding, generator);
-        var logP = F.log_softmax(logits.to(ScalarType.Float32), -1).select(1, thinkId).cpu().data<float>().ToArray();
+        var (stop, goOn) = StopLogProbs(logits, thinkId);
+        var logP = stop.cpu().data<float>().ToArray();
+        var logQ = goOn.cpu().data<float>().ToArray();
+        var think = (token == thinkId).cpu().data<bool>().ToArray();
         for (int i = 0; i < logP.Length; i++)
-            if (done is null || !done[i]) thinkLogProbs[i] = logP[i];
-        return (token == thinkId).cpu().data<bool>().ToArray();
+        {
+            if (done is not null && done[i]) continue;
+            thinkLogProbs[i] = logP[i];
+            if (!think[i]) continueLogProbs[i].Add(logQ[i]);
+        }
+        return think;
+    }
+
+    /// <summary>log p(###) and log(1 − p(###)) from logits [..., V], in fp32. The second is a log-sum-exp over every
+    /// other token, exact even where p(###) rounds to 1.</summary>
+    static (Tensor Stop, Tensor GoOn) StopLogProbs(Tensor logits, int thinkId)
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = logits.to(ScalarType.Float32);
+        var all = x.logsumexp(-1);
+        var others = x.index_fill(-1, torch.tensor(new long[] { thinkId }, device: x.device), float.NegativeInfinity).logsumexp(-1);
+        var stop = x.select(-1, thinkId) - all;
+        return (stop.MoveToOuterDisposeScope(), (others - all).MoveToOuterDisposeScope());
     }
 
     /// <summary>The log-probabilities of a batch of rollouts under the current weights, teacher-forced in one forward pass.</summary>
-    /// <returns>LogProbs and Mask [N, Lmax + Amax]: latents first (Normal log-prob of the normalised latent, mean over
-    /// dimensions), then answer tokens (the ### from the position that ended the latents); Entropy: the latent head's
-    /// mean entropy over latent positions.</returns>
-    public static (Tensor LogProbs, Tensor Mask, Tensor Entropy) Score(ReasonerModule model, PromptLayout layout, IReadOnlyList<Rollout> rollouts, Device device)
+    /// <returns>LogProbs and Mask [N, 2·Lmax + Amax]: latents first (Normal log-prob of the normalised latent, mean over
+    /// dimensions), then the decisions to go on (log(1 − p(###)) at the position that predicted each latent), then answer
+    /// tokens (the ### from the position that ended the latents); Entropy: the latent head's mean entropy over latent positions.</returns>
+    public static (Tensor LogProbs, Tensor Mask, Tensor Entropy) Score(ReasonerModule model, PromptLayout layout, IReadOnlyList<Rollout> rollouts, Device device,
+        double latentStdFloor = 0)
     {
         var backbone = model.Backbone;
         double std = model.EnsureEmbedsStd();
@@ -139,17 +164,20 @@ public static class Rollouts
         var mask = torch.cat(new[] { pMask, zMask, aMask }, 1);
         var hidden = backbone.Forward(inputs, mask, AttentionOps.PositionIds(mask));            // [N, P+L+A, H]
 
-        // Latent k is predicted at the position before it: the prompt's ### for k = 0, else latent k-1.
-        Tensor latentLogProbs, entropy;
+        // Latent k is predicted at the position before it: the prompt's ### for k = 0, else latent k-1. The
+        // decision to go on rather than stop was taken at that same position.
+        Tensor latentLogProbs, continueLogProbs, entropy;
         if (lMax > 0)
         {
-            var predicted = model.PredictLatent(hidden.narrow(1, p - 1, lMax));                   // [N, L, H]
+            var before = hidden.narrow(1, p - 1, lMax);                                            // [N, L, H]
+            var predicted = model.PredictLatent(before).WithStdFloor(latentStdFloor);
             latentLogProbs = predicted.LogProb(z);                                                // [N, L]
+            continueLogProbs = StopLogProbs(backbone.Logits(before), layout.ThinkId).GoOn;         // [N, L]
             entropy = Batching.MaskedMean(predicted.Entropy(), zMask);
         }
         else
         {
-            latentLogProbs = torch.zeros(n, 0, device: device);
+            latentLogProbs = continueLogProbs = torch.zeros(n, 0, device: device);
             entropy = torch.zeros(1, device: device).sum();
         }
 
@@ -163,8 +191,8 @@ public static class Rollouts
         for (int i = 0; i < n; i++)
             if (!rollouts[i].StoppedByModel) tokenMask[i, 0] = torch.tensor(0L, device: device); // a forced stop is not the policy's choice
 
-        var logProbs = torch.cat(new[] { latentLogProbs, tokenLogProbs }, 1);
-        var allMask = torch.cat(new[] { zMask, tokenMask }, 1);
+        var logProbs = torch.cat(new[] { latentLogProbs, continueLogProbs, tokenLogProbs }, 1);
+        var allMask = torch.cat(new[] { zMask, zMask, tokenMask }, 1);
         return (logProbs.MoveToOuterDisposeScope(), allMask.MoveToOuterDisposeScope(), entropy.MoveToOuterDisposeScope());
     }
 }
