@@ -20,6 +20,7 @@ public sealed class RlDemo(string demoDirectory, string outputDirectory, GrpoOpt
 {
     public JsonObject Run()
     {
+        options.Validate(); // before the evaluation that precedes training, so a typo costs nothing
         var checkpoint = sftCheckpoint ?? Path.Combine(demoDirectory, "checkpoints", "colar.safetensors");
         var trainFile = Path.Combine(demoDirectory, "data", "train.txt");
         var testFile = Path.Combine(demoDirectory, "data", "test.txt");

@@ -40,6 +40,26 @@ public class CliTests
     }
 
     [Fact]
+    public void RlDemo_WithAnOptionOutOfRange_FailsBeforeLookingForTheDemo()
+    {
+        // The check comes first: the folder given as --demo does not even exist.
+        var dir = Colar.TempDirectory("bad-rl-option");
+        var r = Colar.Run("rl-demo", "--demo", Path.Combine(dir, "no-demo-here"), "--out", Path.Combine(dir, "rl"), "latent_std_floor=-1");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("latent_std_floor", r.Error);
+        Assert.DoesNotContain("not found", r.Error);
+    }
+
+    [Fact]
+    public void Eval_WithANegativeReasoningBudget_IsRefused()
+    {
+        var dir = Colar.TempDirectory("bad-budget");
+        var r = Colar.Run("eval", "--checkpoint", Path.Combine(dir, "none.safetensors"), "--data", Path.Combine(dir, "none.txt"), "--max-latents", "-1", "--out", Path.Combine(dir, "eval"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--max-latents -1", r.Error);
+    }
+
+    [Fact]
     public void Train_AnUnknownModel_ListsTheDeclaredOnes()
     {
         var dir = Colar.TempDirectory("bad-model");
