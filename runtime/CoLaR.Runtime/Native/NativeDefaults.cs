@@ -17,8 +17,10 @@ namespace CoLaR.Native;
 /// 64 MB: a step's buffers come from the heap (no fresh mapping per large tensor), and the free top of the
 /// heap beyond 64 MB goes back to the system after each step. With a 1 GB trim threshold (the default until
 /// 2026-12) nothing went back, and the holes left as batch shapes changed made RSS grow by 15–25% between
-/// steps 100 and 1,000; at 64 MB it stays flat (−4% to −9%) for about 4% of step time, within run-to-run
-/// noise. <see cref="ReleaseRetained"/> gives the rest back when training ends.
+/// steps 100 and 1,000; at 64 MB it stays flat (−4% to −9%). The price is page faults when the next step
+/// takes the memory back: within run-to-run noise at the demo's size, up to ~10% of a CPU step for a 24 M-parameter
+/// model (docs/performance.md; CUDA tensors do not live on this heap). <see cref="ReleaseRetained"/> gives the
+/// rest back when training ends.
 /// Skipped when <c>MALLOC_TRIM_THRESHOLD_</c>, <c>MALLOC_MMAP_THRESHOLD_</c> or glibc.malloc tunables are set.</item>
 /// </list>
 /// </summary>

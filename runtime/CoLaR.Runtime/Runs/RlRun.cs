@@ -116,6 +116,7 @@ public sealed class RlRun
                 {
                     ["reward"] = r.Reward, ["accuracy"] = r.Accuracy, ["mean_steps"] = r.MeanSteps, ["latent_entropy"] = r.LatentEntropy,
                     ["loss"] = r.Loss, ["grad_norm"] = r.GradientNorm, ["clipped_fraction"] = r.ClippedFraction, ["seconds"] = r.Seconds,
+                    ["early_stop_probability"] = r.EarlyStopProbability,
                 });
         };
         trainer.CheckpointDue = step =>

@@ -146,7 +146,8 @@ public class GrpoTests
         var options = new GrpoOptions { Questions = 4, GroupSize = 4, MiniBatch = 8, LearningRate = 1e-3, EntropyWeight = 0.01, Steps = 6, Seed = 3 };
         var trainer = new GrpoTrainer(model, MethodFixture.Problems(16), MethodFixture.Layout, options, torch.CPU);
         var before = model.parameters().Select(p => p.detach().clone()).ToList();
-        trainer.Iterate(0);
+        var report = trainer.Iterate(0);
+        Assert.InRange(report.EarlyStopProbability, double.Epsilon, 1.0); // an untrained head stops at random
         var changed = model.parameters().Zip(before).Count(pair => !pair.First.detach().equal(pair.Second).all().item<bool>());
         Assert.True(changed > 0, "no parameter changed");
         foreach (var t in before) t.Dispose();

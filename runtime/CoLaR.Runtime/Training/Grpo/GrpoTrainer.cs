@@ -8,8 +8,10 @@ using static TorchSharp.torch;
 namespace CoLaR.Training.Grpo;
 
 /// <summary>What one GRPO iteration measured.</summary>
+/// <param name="EarlyStopProbability">Mean p(###) over the iteration's decisions to go on: how often the stop policy tries
+/// stopping sooner. Near 0, the length penalty has no shorter rollout to reward.</param>
 public sealed record GrpoReport(int Step, double Reward, double Accuracy, double MeanSteps, double LatentEntropy, double Loss,
-    double GradientNorm, double ClippedFraction, double Seconds);
+    double GradientNorm, double ClippedFraction, double Seconds, double EarlyStopProbability = 0);
 
 /// <summary>
 /// Stage 2: group relative policy optimisation over latent reasoning. Each iteration samples a group
@@ -137,7 +139,8 @@ public sealed class GrpoTrainer
                 Loss: lossSum / Math.Max(1, updates),
                 GradientNorm: normSum / Math.Max(1, updates),
                 ClippedFraction: clipped / Math.Max(1, updates),
-                Seconds: clock.Elapsed.TotalSeconds);
+                Seconds: clock.Elapsed.TotalSeconds,
+                EarlyStopProbability: rollouts.SelectMany(r => r.GoOnLogProbs).Select(q => 1 - Math.Exp(q)).DefaultIfEmpty(0).Average());
         }
         finally
         {

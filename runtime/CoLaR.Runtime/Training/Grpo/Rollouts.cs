@@ -26,6 +26,9 @@ public sealed record Rollout(int Question, int[] Prompt, Tensor Latents, int[] A
     float[] SampledLogProbs)
 {
     public int Steps => (int)Latents.shape[0];
+
+    /// <summary>log(1 − p(###)) of each decision to go on, one per latent (the middle block of <see cref="SampledLogProbs"/>).</summary>
+    public IEnumerable<float> GoOnLogProbs => SampledLogProbs.Skip(Steps).Take(Steps);
 }
 
 /// <summary>Sampling rollouts and scoring them (the log-probabilities GRPO's ratio compares).</summary>
