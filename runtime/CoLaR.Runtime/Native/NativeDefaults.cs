@@ -7,10 +7,15 @@ namespace CoLaR.Native;
 /// project's 2-vCPU machine (docs/performance.md), each left alone when the user has set it:
 /// <list type="bullet">
 /// <item><b>OpenMP waiting.</b> libtorch's CPU kernels and MKL's matmuls run on GNU OpenMP, whose idle
-/// threads spin before sleeping: good on an idle machine, very bad when other processes want the same
-/// cores (72% of a training step's CPU samples were libgomp spinning; steps 2.5–4× slower than with
-/// passive waiting). colar sets <c>OMP_WAIT_POLICY=PASSIVE</c> unless <c>OMP_WAIT_POLICY</c> or
-/// <c>GOMP_SPINCOUNT</c> is set. libgomp reads it once, when it loads, so this runs before libtorch loads.</item>
+/// threads by default spin for ~300,000 iterations (milliseconds) before sleeping: very bad when other processes want
+/// the same cores (72% of a training step's CPU samples were libgomp spinning; steps 2.5–4× slower), while
+/// never spinning (<c>OMP_WAIT_POLICY=PASSIVE</c>, the default until 2026-12) makes every parallel region wake
+/// a sleeping thread: the demo's CoLaR step ran 1.29× slower on a quiet 2-vCPU machine. colar sets
+/// <c>GOMP_SPINCOUNT=1000</c> (about 10 µs of spinning, enough to bridge the gap between two kernels of one step):
+/// 5.8 steps/s alone against 4.5 passive and 6.2 spinning without limit; two processes sharing the cores
+/// each run at 2.9–3.0 against 3.1 passive and 1.6 at 10,000 spins (docs/performance.md). Left alone when
+/// <c>OMP_WAIT_POLICY</c> or <c>GOMP_SPINCOUNT</c> is set. libgomp reads it once, when it loads, so this runs
+/// before libtorch loads.</item>
 /// <item><b>glibc heap retention.</b> By default glibc raises its mmap and trim thresholds as it goes and
 /// trims the heap top now and then, so a training process's RSS wanders by ±10% with no leak (tensors in
 /// use stay flat). colar fixes the mmap threshold at glibc's own ceiling (32 MB) and the trim threshold at
@@ -29,6 +34,8 @@ public static class NativeDefaults
     const int M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3;
     public const int MmapThreshold = 32 << 20;
     public const long TrimThreshold = 64L << 20;
+    /// <summary>How long an idle OpenMP thread spins before it sleeps, in libgomp's iterations (~100 per µs).</summary>
+    public const int SpinCount = 1000;
 
     /// <summary>The OpenMP wait policy in effect: the user's, or the one set here.</summary>
     public static string OpenMpWait { get; private set; } = "libgomp default";
@@ -57,7 +64,8 @@ public static class NativeDefaults
         try
         {
             // Environment.SetEnvironmentVariable changes only .NET's copy on Unix; libgomp reads the C environment.
-            if (setenv("OMP_WAIT_POLICY", "PASSIVE", 0) == 0) OpenMpWait = "OMP_WAIT_POLICY=PASSIVE (colar default)";
+            if (setenv("GOMP_SPINCOUNT", SpinCount.ToString(System.Globalization.CultureInfo.InvariantCulture), 0) == 0)
+                OpenMpWait = $"GOMP_SPINCOUNT={SpinCount} (colar default)";
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
     }
