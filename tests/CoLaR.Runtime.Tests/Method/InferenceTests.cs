@@ -12,7 +12,7 @@ public class InferenceTests : IClassFixture<InferenceTests.Trained>
     /// <summary>A tiny CoLaR trained long enough to stop on its own (shared by the tests of this class).</summary>
     public sealed class Trained : IDisposable
     {
-        public MethodCoLaR Model { get; } = new();
+        public MethodCoLaR Model { get; } = MethodFixture.Seeded(1, () => new MethodCoLaR());
         public Trained() => MethodFixture.Train(Model, steps: 1500);
         public void Dispose() => Model.Dispose();
     }
