@@ -12,8 +12,16 @@ public class InferenceTests : IClassFixture<InferenceTests.Trained>
     /// <summary>A tiny CoLaR trained long enough to stop on its own (shared by the tests of this class).</summary>
     public sealed class Trained : IDisposable
     {
-        public MethodCoLaR Model { get; } = MethodFixture.Seeded(1, () => new MethodCoLaR());
-        public Trained() => MethodFixture.Train(Model, steps: 1500);
+        static Trained() => _ = MethodFixture.Layout; // libtorch through the project's loader
+
+        public MethodCoLaR Model { get; }
+
+        public Trained()
+        {
+            torch.manual_seed(1); // before building: the initial weights must not depend on the tests that ran first
+            Model = new MethodCoLaR();
+            MethodFixture.Train(Model, steps: 1500);
+        }
         public void Dispose() => Model.Dispose();
     }
 

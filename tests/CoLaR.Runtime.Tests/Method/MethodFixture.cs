@@ -24,14 +24,6 @@ public static class MethodFixture
         Generator = new torch.Generator((ulong)seed + 1),
     };
 
-    /// <summary>Builds a module right after seeding the global generator, so its initial weights do not depend on
-    /// which tests ran before it in the same process (a class fixture is built whenever xUnit first needs it).</summary>
-    public static T Seeded<T>(int seed, Func<T> create)
-    {
-        torch.manual_seed(seed);
-        return create();
-    }
-
     /// <summary>Trains <paramref name="model"/> briefly so that it stops and answers (deterministic).</summary>
     public static void Train(CoLaR.Modules.ReasonerModule model, int steps, int seed = 1)
     {

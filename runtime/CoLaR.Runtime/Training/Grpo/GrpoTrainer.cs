@@ -7,9 +7,9 @@ using static TorchSharp.torch;
 
 namespace CoLaR.Training.Grpo;
 
-/// <summary>What one GRPO iteration measured.</summary>
-/// <param name="EarlyStopProbability">Mean p(###) over the iteration's decisions to go on: how often the stop policy tries
-/// stopping sooner. Near 0, the length penalty has no shorter rollout to reward.</param>
+/// <summary>What one GRPO iteration measured. <c>EarlyStopProbability</c> is the mean p(###) over the iteration's
+/// decisions to go on: how often the stop policy tries stopping sooner (near 0, the length penalty has no shorter
+/// rollout to reward).</summary>
 public sealed record GrpoReport(int Step, double Reward, double Accuracy, double MeanSteps, double LatentEntropy, double Loss,
     double GradientNorm, double ClippedFraction, double Seconds, double EarlyStopProbability = 0);
 
