@@ -28,6 +28,15 @@ public sealed class NativeLoaderTests : IDisposable
     static string Bridge() => TorchNative.FindBridge() ?? throw new Xunit.Sdk.XunitException("libLibTorchSharp.so not found next to the test assembly");
 
     [Fact]
+    public void TestProcessRunsTheThreadCountItAskedFor()
+    {
+        // tests/Shared/OneThread.cs: one intra-op thread unless OMP_NUM_THREADS says otherwise, so fixtures train
+        // the same way on every machine. (The variable alone would not do: libtorch never sees .NET's copy.)
+        var requested = Environment.GetEnvironmentVariable("OMP_NUM_THREADS");
+        Assert.Equal(requested is null ? 1 : int.Parse(requested, System.Globalization.CultureInfo.InvariantCulture), torch.get_num_threads());
+    }
+
+    [Fact]
     public void BridgeNeedsGlibcxx3432ForOneHarmlessSymbol()
     {
         var image = ElfImage.Load(Bridge());
