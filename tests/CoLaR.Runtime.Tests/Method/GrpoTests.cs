@@ -191,6 +191,26 @@ public class GrpoTests
     }
 
     [Fact]
+    public void WithoutGoOnScores_TheOtherBlocksAreUnchanged_AndTheGoOnBlockIsZero()
+    {
+        // credit_continue=false skips the LM head at the latent positions; nothing else may move.
+        var (model, rollouts) = TwoGroupsOfRollouts(seed: 6, generatorSeed: 5);
+        using var _ = model;
+        using var noGrad = torch.no_grad();
+        int latents = rollouts.Max(r => r.Steps);
+        Assert.True(latents > 0);
+        var (full, fullMask, fullEntropy) = Rollouts.Score(model, MethodFixture.Layout, rollouts, torch.CPU);
+        var (lean, leanMask, leanEntropy) = Rollouts.Score(model, MethodFixture.Layout, rollouts, torch.CPU, scoreContinues: false);
+        Assert.True((fullMask == leanMask).all().item<bool>());
+        Assert.True((full.narrow(1, 0, latents) == lean.narrow(1, 0, latents)).all().item<bool>(), "latent block");
+        Assert.True((full.narrow(1, 2 * latents, full.shape[1] - 2 * latents) == lean.narrow(1, 2 * latents, lean.shape[1] - 2 * latents)).all().item<bool>(), "answer block");
+        Assert.Equal(0f, lean.narrow(1, latents, latents).abs().max().item<float>());
+        Assert.True(full.narrow(1, latents, latents).abs().max().item<float>() > 0, "the full score has go-on log-probs to spare");
+        Assert.Equal(fullEntropy.item<float>(), leanEntropy.item<float>());
+        foreach (var r in rollouts) r.Latents.Dispose();
+    }
+
+    [Fact]
     public void GoOnDecisions_AreScoredAtEachLatent_AndAPenalisedLongRolloutLearnsToStopSooner()
     {
         // Score's middle block holds log(1 − p(###)) at the position that predicted each latent. With only

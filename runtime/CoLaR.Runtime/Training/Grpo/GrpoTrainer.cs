@@ -100,7 +100,7 @@ public sealed class GrpoTrainer
             using (torch.no_grad())
             using (torch.NewDisposeScope())
                 foreach (var batch in batches)
-                    old.Add(Rollouts.Score(_model, _layout, batch.Select(i => rollouts[i]).ToList(), _device, Options.LatentStdFloor).LogProbs.DetachFromDisposeScope());
+                    old.Add(Rollouts.Score(_model, _layout, batch.Select(i => rollouts[i]).ToList(), _device, Options.LatentStdFloor, Options.CreditContinue).LogProbs.DetachFromDisposeScope());
 
             _model.train();
             double lossSum = 0, normSum = 0, clipped = 0, entropySum = 0;
@@ -112,7 +112,7 @@ public sealed class GrpoTrainer
                 {
                     using var scope = torch.NewDisposeScope();
                     var batch = batches[b].Select(i => rollouts[i]).ToList();
-                    var (logProbs, mask, entropy) = Rollouts.Score(_model, _layout, batch, _device, Options.LatentStdFloor);
+                    var (logProbs, mask, entropy) = Rollouts.Score(_model, _layout, batch, _device, Options.LatentStdFloor, Options.CreditContinue);
                     if (!TrainsLatents) mask = ExcludeLatents(mask, batch);
                     if (!Options.CreditContinue) mask = ExcludeContinues(mask, batch);
                     var adv = torch.tensor(batches[b].Select(i => (float)advantages[i]).ToArray(), device: _device);

@@ -141,8 +141,10 @@ public static class Rollouts
     /// <returns>LogProbs and Mask [N, 2·Lmax + Amax]: latents first (Normal log-prob of the normalised latent, mean over
     /// dimensions), then the decisions to go on (log(1 − p(###)) at the position that predicted each latent), then answer
     /// tokens (the ### from the position that ended the latents); Entropy: the latent head's mean entropy over latent positions.</returns>
+    /// <remarks>With <paramref name="scoreContinues"/> false the go-on block is zeros (for a trainer that masks it out): the LM
+    /// head then runs only at the answer positions, not at every latent position, which spares [N, L, vocab] logits.</remarks>
     public static (Tensor LogProbs, Tensor Mask, Tensor Entropy) Score(ReasonerModule model, PromptLayout layout, IReadOnlyList<Rollout> rollouts, Device device,
-        double latentStdFloor = 0)
+        double latentStdFloor = 0, bool scoreContinues = true)
     {
         var backbone = model.Backbone;
         double std = model.EnsureEmbedsStd();
@@ -175,7 +177,9 @@ public static class Rollouts
             var before = hidden.narrow(1, p - 1, lMax);                                            // [N, L, H]
             var predicted = model.PredictLatent(before).WithStdFloor(latentStdFloor);
             latentLogProbs = predicted.LogProb(z);                                                // [N, L]
-            continueLogProbs = StopLogProbs(backbone.Logits(before), layout.ThinkId).GoOn;         // [N, L]
+            continueLogProbs = scoreContinues
+                ? StopLogProbs(backbone.Logits(before), layout.ThinkId).GoOn                      // [N, L]
+                : torch.zeros(n, lMax, device: device);
             entropy = Batching.MaskedMean(predicted.Entropy(), zMask);
         }
         else
