@@ -36,13 +36,29 @@ public static class Colar
         return new Result(process.ExitCode, output.Result, error.Result);
     }
 
-    /// <summary>A fresh temporary folder, deleted by the caller.</summary>
+    /// <summary>
+    /// A fresh temporary folder under this test process's own root, which is deleted when the process exits
+    /// (checkpoints and logs of a few dozen `colar` runs, ~70 MB a run of the suite). Set
+    /// COLAR_KEEP_TEST_FILES=1 to keep them for a look after a failure.
+    /// </summary>
     public static string TempDirectory(string name)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "colar-tests", name + "-" + Guid.NewGuid().ToString("N")[..8]);
+        var dir = Path.Combine(s_root.Value, name + "-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
         return dir;
     }
+
+    static readonly Lazy<string> s_root = new(() =>
+    {
+        var root = Path.Combine(Path.GetTempPath(), "colar-tests", $"run-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
+        Directory.CreateDirectory(root);
+        if (Environment.GetEnvironmentVariable("COLAR_KEEP_TEST_FILES") is not ("1" or "true"))
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            };
+        return root;
+    });
 
     /// <summary>The repository root (the folder holding CoLaR.sln).</summary>
     public static string RepositoryRoot
