@@ -18,10 +18,11 @@ public sealed class ConfigException(string message) : Exception(message);
 /// </summary>
 public static class RunConfig
 {
-    /// <summary>Short names users type for common options.</summary>
+    /// <summary>Short names users type for common options. None may be the name of an option itself: GRPO's
+    /// <c>clip</c> (the PPO ratio clip) is why <c>gradient_clip</c> has no short name.</summary>
     static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal)
     {
-        ["lr"] = "learning_rate", ["bs"] = "batch_size", ["wd"] = "weight_decay", ["clip"] = "gradient_clip", ["warmup"] = "warmup_steps",
+        ["lr"] = "learning_rate", ["bs"] = "batch_size", ["wd"] = "weight_decay", ["warmup"] = "warmup_steps",
     };
 
     static string Canonical(string key)
