@@ -50,7 +50,6 @@ public static class EvalCommand
                     ("batch_size", parse.GetValue(batch)?.ToString()), ("max_latents", parse.GetValue(maxLatents)?.ToString()), ("device", parse.GetValue(device)), ("precision", parse.GetValue(precision)),
                     ("dataset", parse.GetValue(name)), ("model", parse.GetValue(model)));
                 var (settings, run) = Bind(values);
-                if (settings.MaxLatents < 0) throw new ArgumentException($"--max-latents {settings.MaxLatents}: must be 0 (the model's own cap) or more");
                 var checkpointPath = parse.GetValue(checkpoint)!;
                 var dataPath = parse.GetValue(data)!;
                 var effective = new JsonObject
@@ -69,6 +68,7 @@ public static class EvalCommand
                 var loaded = LoadedModel.Open(checkpointPath, torchDevice, settings.Model, Precisions.Resolve(run.Precision, torchDevice));
                 var samples = DatasetReader.Read(dataPath);
                 if (settings.Limit > 0) samples = samples.Take(settings.Limit).ToList();
+                if (run.MaxSamples > 0) samples = samples.Take(run.MaxSamples).ToList();
                 var (min, max) = loaded.Spec.CompressionRange;
                 var speeds = settings.Compression is { Length: > 0 } given ? given : Enumerable.Range(min, max - min + 1).ToArray();
                 foreach (var c in speeds)
@@ -91,6 +91,10 @@ public static class EvalCommand
         var settings = RunConfig.Bind(new EvalSettings(), values, used);
         var run = RunConfig.Bind(new RunOptions(), values, used);
         RunConfig.RejectUnknown(values, used, RunConfig.Keys<EvalSettings>().Concat(RunConfig.Keys<RunOptions>()));
+        // Everything checkable is checked here, before a model or a data file is read.
+        if (settings.MaxLatents < 0) throw new ArgumentException($"--max-latents {settings.MaxLatents}: must be 0 (the model's own cap) or more");
+        settings.Validate();
+        run.Validate();
         ParseDecoding(settings.Decoding); // fail early on a typo
         return (settings, run);
     }

@@ -24,6 +24,14 @@ public static class ExportCommand
             var source = parse.GetValue(checkpoint)!;
             string? outPath = parse.GetValue(output), hfDir = parse.GetValue(hf);
             if (outPath is null && hfDir is null) throw new ArgumentException("export needs --out FILE (merged checkpoint) or --hf DIR (Hugging Face layout), or both");
+            // Parsed first: a typo in --dtype must not cost the --out export that comes before it.
+            var type = parse.GetValue(dtype)!.ToLowerInvariant() switch
+            {
+                "fp32" or "float32" => ScalarType.Float32,
+                "bf16" or "bfloat16" => ScalarType.BFloat16,
+                "fp16" or "float16" => ScalarType.Float16,
+                var other => throw new ArgumentException($"--dtype '{other}' is not fp32, bf16 or fp16"),
+            };
             if (outPath is not null)
             {
                 var r = Export.Merged(source, outPath);
@@ -31,13 +39,6 @@ public static class ExportCommand
             }
             if (hfDir is not null)
             {
-                var type = parse.GetValue(dtype)!.ToLowerInvariant() switch
-                {
-                    "fp32" or "float32" => ScalarType.Float32,
-                    "bf16" or "bfloat16" => ScalarType.BFloat16,
-                    "fp16" or "float16" => ScalarType.Float16,
-                    var other => throw new ArgumentException($"--dtype '{other}' is not fp32, bf16 or fp16"),
-                };
                 var r = Export.HuggingFace(source, hfDir, type);
                 Console.WriteLine($"wrote {r.Output} ({r.Tensors} backbone tensors, {r.MergedAdapters} adapters merged), config.json and {r.CopiedFiles.Count} tokenizer files; heads are not part of that layout");
             }

@@ -60,6 +60,27 @@ public class CliTests
     }
 
     [Fact]
+    public void Eval_WithAnOptionOutOfRange_FailsBeforeReadingAnyFile()
+    {
+        var dir = Colar.TempDirectory("bad-eval-option");
+        var r = Colar.Run("eval", "--checkpoint", Path.Combine(dir, "none.safetensors"), "--data", Path.Combine(dir, "none.txt"), "--out", Path.Combine(dir, "eval"), "batch_size=0");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("option 'batch_size' must be at least 1 (is 0)", r.Error);
+        Assert.DoesNotContain("not found", r.Error);
+    }
+
+    [Fact]
+    public void Export_WithAnUnknownDtype_WritesNothing()
+    {
+        var dir = Colar.TempDirectory("bad-dtype");
+        var merged = Path.Combine(dir, "merged.safetensors");
+        var r = Colar.Run("export", "--checkpoint", Path.Combine(dir, "none.safetensors"), "--out", merged, "--hf", Path.Combine(dir, "hf"), "--dtype", "fp8");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--dtype 'fp8' is not fp32, bf16 or fp16", r.Error);
+        Assert.False(File.Exists(merged));
+    }
+
+    [Fact]
     public void Train_AnUnknownModel_ListsTheDeclaredOnes()
     {
         var dir = Colar.TempDirectory("bad-model");

@@ -88,6 +88,9 @@ public class PretrainedTests
         r = Colar.Run("infer", "--checkpoint", merged, "--compression", "2", "latent_temperature=0", "Tom has 3 apples. He buys 1 more. How many?");
         Assert.True(r.ExitCode == 0, r.All);
         Assert.Contains("answer:", r.Output);
+        r = Colar.Run("infer", "--checkpoint", merged, "--compression", "2", "latent_temperature=0", "max_latents=1", "Tom has 3 apples. He buys 1 more. How many?");
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.InRange(int.Parse(System.Text.RegularExpressions.Regex.Match(r.Output, @"#L: (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 0, 1);
         r = Colar.Run("import", "--hf", hfOut, "--out", Path.Combine(dir, "reimported", "tiny.safetensors"), "--model", "CoT");
         Assert.True(r.ExitCode == 0, r.All);
         Directory.Delete(dir, recursive: true);

@@ -31,4 +31,15 @@ public sealed record EvalSettings
     /// no heads; with a checkpoint of another spec, its backbone is used. Default: the spec the checkpoint names.
     /// </summary>
     public string? Model { get; init; }
+
+    /// <summary>Throws a <see cref="ConfigException"/> naming the first option out of range (before any model is loaded).</summary>
+    public void Validate()
+    {
+        RunConfig.Require(Compression is null || Compression.All(c => c >= 1), "compression", Compression is null ? "" : string.Join(",", Compression), "1 or more");
+        RunConfig.Require(Seeds >= 1, "seeds", Seeds, "at least 1");
+        RunConfig.Require(Limit >= 0, "limit", Limit, "0 (all) or more");
+        RunConfig.Require(LatentTemperature >= 0, "latent_temperature", LatentTemperature, "0 (the mean) or more");
+        RunConfig.Require(BatchSize >= 1, "batch_size", BatchSize, "at least 1");
+        RunConfig.Require(MaxLatents >= 0, "max_latents", MaxLatents, "0 (the model's own cap) or more");
+    }
 }

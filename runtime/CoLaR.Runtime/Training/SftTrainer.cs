@@ -167,7 +167,8 @@ public sealed class SftTrainer
         _model.parameters().Where(p => p.requires_grad),
         lr: Options.LearningRate, beta1: Options.Beta1, beta2: Options.Beta2, weight_decay: Options.WeightDecay);
 
-    static double GradientNorm(IEnumerable<TorchSharp.Modules.Parameter> parameters)
+    /// <summary>The global L2 norm of the gradients, for a step that does not clip (gradient_clip=0).</summary>
+    internal static double GradientNorm(IEnumerable<TorchSharp.Modules.Parameter> parameters)
     {
         using var scope = torch.NewDisposeScope();
         double sum = 0;

@@ -159,6 +159,18 @@ public class GrpoTests
         Assert.True(growth <= 0, $"live tensors grew by {growth} over 4 iterations");
     }
 
+    [Fact]
+    public void WithoutGradientClipping_TheGradientNormIsStillMeasured()
+    {
+        // gradient_clip=0 turns clipping off, not the norm: it is logged, and a non-finite one stops the run.
+        torch.manual_seed(6);
+        using var model = new MethodCoLaRNll();
+        model.EnsureEmbedsStd();
+        var options = new GrpoOptions { Questions = 4, GroupSize = 4, MiniBatch = 8, LearningRate = 1e-3, EntropyWeight = 0.01, GradientClip = 0, Steps = 1, Seed = 3 };
+        var report = new GrpoTrainer(model, MethodFixture.Problems(16), MethodFixture.Layout, options, torch.CPU).Iterate(0);
+        Assert.True(double.IsFinite(report.GradientNorm) && report.GradientNorm > 0, $"gradient norm {report.GradientNorm}");
+    }
+
     /// <summary>A freshly initialised CoLaR-NLL (torch seeded with <paramref name="seed"/>) and 2 questions × 4 rollouts at c = 2.</summary>
     static (MethodCoLaRNll Model, List<Rollout> Rollouts) TwoGroupsOfRollouts(int seed, int generatorSeed)
     {

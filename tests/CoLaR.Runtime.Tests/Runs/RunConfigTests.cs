@@ -43,6 +43,19 @@ public class RunConfigTests(ITestOutputHelper output)
         Assert.Equal("c.json:3", values["learning_rate"].Source);
     }
 
+    [Theory]
+    [InlineData("batch_size=0", "option 'batch_size' must be at least 1 (is 0)")]
+    [InlineData("seeds=0", "option 'seeds' must be at least 1 (is 0)")]
+    [InlineData("limit=-1", "option 'limit' must be 0 (all) or more (is -1)")]
+    [InlineData("compression=0", "option 'compression' must be 1 or more (is 0)")]
+    [InlineData("latent_temperature=-0.5", "option 'latent_temperature' must be 0 (the mean) or more (is -0.5)")]
+    public void EvalSettings_OutOfRange_AreRefused(string token, string expected)
+    {
+        var settings = RunConfig.Bind(new EvalSettings(), RunConfig.ParseOverrides([token]));
+        var e = Assert.Throws<ConfigException>(settings.Validate);
+        Assert.Equal(expected, e.Message);
+    }
+
     [Fact]
     public void SavedConfigs_ReadBackAsTheyWere_SoNoShortNameShadowsAnOption()
     {

@@ -120,9 +120,9 @@ public sealed class GrpoTrainer
                     if (Options.EntropyWeight > 0) loss = loss - entropy * Options.EntropyWeight;
                     Optimizer.zero_grad();
                     loss.backward();
-                    double norm = Options.GradientClip > 0 ? torch.nn.utils.clip_grad_norm_(parameters, Options.GradientClip) : double.NaN;
+                    double norm = Options.GradientClip > 0 ? torch.nn.utils.clip_grad_norm_(parameters, Options.GradientClip) : SftTrainer.GradientNorm(parameters);
                     double value = loss.ToDouble();
-                    if (!double.IsFinite(value) || (Options.GradientClip > 0 && !double.IsFinite(norm)))
+                    if (!double.IsFinite(value) || !double.IsFinite(norm))
                         throw new TrainingStoppedException($"GRPO step {step + 1}: the loss or its gradient is not finite (loss {value:G4}, gradient norm {norm:G4}); the last checkpoint is kept");
                     Optimizer.step();
                     var ratio = (logProbs.detach() - old[b]).exp();
