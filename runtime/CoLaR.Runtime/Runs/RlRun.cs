@@ -37,6 +37,8 @@ public sealed class RlRun
     {
         Grpo.Validate();
         Run.Validate();
+        if (Run.Precision == Precision.Bf16)
+            throw new ConfigException("option 'precision' is bf16, but GRPO (--stage rl) trains in fp32 (auto means fp32 here); bf16 mixed precision is for SFT");
         Directory.CreateDirectory(OutputDirectory);
         using var log = RunLog.Open(OutputDirectory);
         try
@@ -64,6 +66,7 @@ public sealed class RlRun
             ["grpo"] = RunConfig.ToJson(Grpo), ["run"] = RunConfig.ToJson(Run),
         };
         foreach (var (k, v) in Describe) config[k] = v;
+        Resume.CheckOptions(OutputDirectory, config, "grpo", "run");
         var configText = config.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         File.WriteAllText(Path.Combine(OutputDirectory, "config.json"), configText);
         log.Info("config: " + config.ToJsonString());
@@ -73,7 +76,8 @@ public sealed class RlRun
         var tokenizer = Tokenizers.For(spec.Tokenizer, Path.GetDirectoryName(Path.GetFullPath(Init)));
         var layout = new PromptLayout(tokenizer);
         var data = Run.MaxSamples > 0 ? Data.Take(Run.MaxSamples).ToList() : Data;
-        var questions = data.Select(layout.Encode).ToList();
+        var questions = SequenceLimits.Apply(data.Select(layout.Encode).ToList(), spec, layout, Run.TooLong, out var report);
+        if (report is not null) { Console.WriteLine(report); log.Warn(report); }
 
         var model = Model.Create();
         model.to(device);
@@ -85,8 +89,11 @@ public sealed class RlRun
             var json = JsonNode.Parse(state.TrainerJson)!;
             start = json["step"]!.GetValue<int>();
             model.EmbedsStd = json["embeds_std"]?.GetValue<double?>() ?? double.NaN;
+            if (start > Grpo.Steps)
+                throw new ConfigException($"{OutputDirectory} holds a run already trained for {start} iterations, more than steps={Grpo.Steps}; pass steps={start} or more, or use a new --out");
             Console.WriteLine($"resuming from iteration {start} ({TrainingState.PathIn(StateDirectory)})");
             log.Info($"resumed at iteration {start}");
+            log.Rewind(RunPhase.Rl, start);
         }
         else
         {
@@ -97,8 +104,9 @@ public sealed class RlRun
         }
         if (start >= Grpo.Steps)
         {
-            // A crash between saving the final state and the final checkpoint leaves only the state: write the checkpoint from it.
-            if (!File.Exists(FinalPath))
+            // A crash between saving the final state and the final checkpoint leaves only the state, and a run extended
+            // (larger steps) and cut short again leaves the earlier final checkpoint: write it from the state.
+            if (Resume.StepOf(FinalPath) != start)
             {
                 Directory.CreateDirectory(CheckpointDirectory);
                 ModelCheckpoint.Save(FinalPath, model, new Dictionary<string, string> { ["colar.step"] = start.ToString(System.Globalization.CultureInfo.InvariantCulture), ["colar.stage"] = "rl" });

@@ -62,7 +62,7 @@ public sealed class RunLog : IDisposable
 
     readonly object _gate = new();
     readonly RunLogOptions _options;
-    readonly FileStream _metrics;
+    FileStream _metrics;
     readonly FileStream _text;
     SummaryWriter? _tensorBoard;
     bool _disposed;
@@ -146,6 +146,56 @@ public sealed class RunLog : IDisposable
             _metrics.WriteByte((byte)'\n');
             _metrics.Flush(_options.FlushToDisk);
             WriteScalars(phase, step, list, now);
+        }
+    }
+
+    /// <summary>
+    /// For a run resumed at <paramref name="step"/>: cuts <c>metrics.jsonl</c> before its first line of
+    /// <paramref name="phase"/> past that step (logged after the state was saved, and about to be logged again), or
+    /// before a last line torn by a crash. Lines are appended in step order, so what goes is a tail. TensorBoard
+    /// event files are append-only and keep those steps; TensorBoard shows the later values.
+    /// </summary>
+    /// <returns>How many lines were removed.</returns>
+    public int Rewind(string phase, long step)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _metrics.Dispose();
+            byte[] bytes = File.ReadAllBytes(MetricsPath);
+            long cut = bytes.Length;
+            int removed = 0;
+            for (int start = 0; start < bytes.Length;)
+            {
+                int end = Array.IndexOf(bytes, (byte)'\n', start);
+                bool complete = end >= 0;
+                if (!complete) end = bytes.Length;
+                if (cut == bytes.Length && (!complete || IsAfter(bytes.AsSpan(start, end - start), phase, step))) cut = start;
+                if (cut < bytes.Length && end > start) removed++;
+                start = end + 1;
+            }
+            if (cut < bytes.Length)
+            {
+                using var truncate = new FileStream(MetricsPath, FileMode.Open, FileAccess.Write, FileShare.Read);
+                truncate.SetLength(cut);
+            }
+            _metrics = new FileStream(MetricsPath, FileMode.Append, FileAccess.Write, FileShare.Read);
+            return removed;
+        }
+    }
+
+    static bool IsAfter(ReadOnlySpan<byte> line, string phase, long step)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(line.ToArray());
+            var root = json.RootElement;
+            return root.TryGetProperty("phase", out var p) && p.GetString() == phase
+                && root.TryGetProperty("step", out var s) && s.GetInt64() > step;
+        }
+        catch (JsonException)
+        {
+            return false; // a complete line that is not ours to judge stays; only a torn last line is cut
         }
     }
 

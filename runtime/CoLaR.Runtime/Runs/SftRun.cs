@@ -73,6 +73,7 @@ public sealed class SftRun
             ["run"] = RunConfig.ToJson(Run),
         };
         foreach (var (k, v) in Describe) config[k] = v;
+        Resume.CheckOptions(OutputDirectory, config, "sft", "run");
         var configText = config.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         File.WriteAllText(Path.Combine(OutputDirectory, "config.json"), configText);
         log.Info("config: " + config.ToJsonString());
@@ -117,6 +118,7 @@ public sealed class SftRun
                 throw new ConfigException($"{OutputDirectory} holds a run already trained for {start} steps, more than steps={Sft.Steps}; pass steps={start} or more, or use a new --out");
             Console.WriteLine($"resuming from step {start} ({TrainingState.PathIn(StateDirectory)})");
             log.Info($"resumed at step {start}");
+            log.Rewind(RunPhase.Sft, start); // metrics logged after the saved state would otherwise appear twice
         }
         else if (Init is not null)
         {
@@ -125,8 +127,9 @@ public sealed class SftRun
         if (spec.Method == ReasoningMethod.CompressedLatent) log.Info($"embeds_std = {model.EnsureEmbedsStd():G6}");
         if (start >= Sft.Steps)
         {
-            // A crash between saving the final state and the final checkpoint leaves only the state: write the checkpoint from it.
-            if (!File.Exists(FinalPath)) SaveModel(model, FinalPath, start, log);
+            // A crash between saving the final state and the final checkpoint leaves only the state, and a run extended
+            // (larger steps) and cut short again leaves the earlier final checkpoint: write it from the state.
+            if (Resume.StepOf(FinalPath) != start) SaveModel(model, FinalPath, start, log);
             Console.WriteLine($"already trained: {FinalPath}");
             return FinalPath;
         }

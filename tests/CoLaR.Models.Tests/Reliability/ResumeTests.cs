@@ -67,7 +67,43 @@ public class ResumeTests(TwinRuns twins, ITestOutputHelper output) : IClassFixtu
         Assert.True(from.Success, resumed.Output);
         Assert.InRange(int.Parse(from.Groups[1].Value), Math.Max(reached, killAfter), int.MaxValue); // at most checkpoint_every steps lost
         Harness.AssertBitwiseEqual(expected, Path.Combine(outDir, "checkpoints", "final.safetensors"));
+        // log_every=1: one metrics line per step, none twice (the steps after the saved state were logged before the kill).
+        var logged = File.ReadLines(Path.Combine(outDir, "metrics.jsonl")).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!["step"]!.GetValue<int>()).ToList();
+        Assert.Equal(Enumerable.Range(1, model == "CoT" ? 24 : 12), logged);
         output.WriteLine($"{model}: killed after the checkpoint at step {reached}, resumed, final weights bitwise equal");
+    }
+
+    [Fact]
+    public void Resume_WithOtherOptions_IsRefused_ExtendingIsNot_AndAStaleFinalCheckpointIsRewritten()
+    {
+        var outDir = Path.Combine(twins.Directory, "options");
+        var final = Path.Combine(outDir, "checkpoints", "final.safetensors");
+        string[] Args(params string[] extra) =>
+            ["train", "--model", "CoT", "--data", twins.Data, "--out", outDir, "batch_size=4", "checkpoint_every=2", "seed=5", "threads=2", .. extra];
+        var r = Colar.Run(Args("--steps", "4"));
+        Assert.True(r.ExitCode == 0, r.All);
+        var atFour = Path.Combine(twins.Directory, "options-final-at-4.safetensors");
+        File.Copy(final, atFour, overwrite: true);
+
+        // Another seed would change the data order from here on: refused, naming the option, and nothing is overwritten.
+        r = Colar.Run(Args("--steps", "6", "seed=6"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("seed: 5 there, 6 now", r.Error);
+        Assert.Contains("\"seed\": 5", File.ReadAllText(Path.Combine(outDir, "config.json")));
+
+        // More steps extend the run.
+        r = Colar.Run(Args("--steps", "6"));
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Contains("resuming from step 4", r.Output);
+        Assert.Equal(6, CoLaR.Runs.Resume.StepOf(final));
+
+        // As if an extension had been cut short after its last state but before its final checkpoint: the earlier
+        // final checkpoint is not passed off as the run's result.
+        File.Copy(atFour, final, overwrite: true);
+        r = Colar.Run(Args("--steps", "6"));
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Contains("already trained", r.Output);
+        Assert.Equal(6, CoLaR.Runs.Resume.StepOf(final));
     }
 
     /// <summary>

@@ -26,6 +26,22 @@ public sealed class RunLogTests : IDisposable
         Assert.Equal(0xE3069283u, TfRecord.Crc32C("123456789"u8));
 
     [Fact]
+    public void Rewind_cuts_the_steps_after_the_resume_point_and_a_torn_last_line()
+    {
+        using (var first = RunLog.Open(_dir, new RunLogOptions { TensorBoard = false }))
+            foreach (var step in new[] { 10, 20, 30, 40 }) first.Metrics(RunPhase.Sft, step, ("loss", step / 10.0));
+        File.AppendAllText(Path.Combine(_dir, RunLog.MetricsFileName), "{\"step\": 50, \"pha"); // a crash mid-write
+
+        using var log = RunLog.Open(_dir, new RunLogOptions { TensorBoard = false });
+        Assert.Equal(3, log.Rewind(RunPhase.Sft, 20));
+        log.Metrics(RunPhase.Sft, 30, ("loss", 3.5));
+        var steps = ReadShared(log.MetricsPath).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => { using var d = JsonDocument.Parse(l); return d.RootElement.GetProperty("step").GetInt64(); });
+        Assert.Equal([10L, 20L, 30L], steps);
+        Assert.Equal(0, log.Rewind(RunPhase.Sft, 30)); // nothing after: nothing cut
+    }
+
+    [Fact]
     public void Metrics_lines_are_json_and_on_disk_before_dispose()
     {
         var time = new FakeTime();
