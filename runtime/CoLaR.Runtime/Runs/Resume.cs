@@ -37,14 +37,15 @@ public static class Resume
         }
         if (saved is null) return;
 
+        // Another model: loading the state refuses it, naming the file and both specs.
+        if (saved["model"]?.ToJsonString() != config["model"]?.ToJsonString()) return;
         var differences = new List<string>();
-        foreach (var key in new[] { "model", "data" })
-            if (saved[key] is { } was && config[key] is { } @is && was.ToJsonString() != @is.ToJsonString())
-                differences.Add($"{key}: {was.ToJsonString()} there, {@is.ToJsonString()} now");
+        if (saved["data"] is { } data && config["data"] is { } now && data.ToJsonString() != now.ToJsonString())
+            differences.Add($"data: {data.ToJsonString()} there, {now.ToJsonString()} now");
         foreach (var section in sections)
         {
-            if (saved[section] is not JsonObject before || config[section] is not JsonObject now) continue;
-            foreach (var (key, value) in now)
+            if (saved[section] is not JsonObject before || config[section] is not JsonObject options) continue;
+            foreach (var (key, value) in options)
             {
                 if (MayChange.Contains(key) || !before.ContainsKey(key)) continue;
                 string was = before[key]?.ToJsonString() ?? "null", @is = value?.ToJsonString() ?? "null";
