@@ -75,6 +75,8 @@ public sealed class RlRun
 
         var tokenizer = Tokenizers.For(spec.Tokenizer, Path.GetDirectoryName(Path.GetFullPath(Init)));
         var layout = new PromptLayout(tokenizer);
+        if (tokenizer.VocabularySize > spec.Backbone.Vocab)
+            throw new ArgumentException($"the tokenizer ({tokenizer.Name}) has {tokenizer.VocabularySize} tokens but {spec.Backbone.Name}.Vocab is {spec.Backbone.Vocab}");
         var data = Run.MaxSamples > 0 ? Data.Take(Run.MaxSamples).ToList() : Data;
         var questions = SequenceLimits.Apply(data.Select(layout.Encode).ToList(), spec, layout, Run.TooLong, out var report);
         if (report is not null) { Console.WriteLine(report); log.Warn(report); }
