@@ -4,6 +4,7 @@ using CoLaR.Evaluation;
 using CoLaR.Models.Cli;
 using CoLaR.Modules;
 using CoLaR.Runs;
+using CoLaR.Text;
 using CoLaR.Training;
 
 namespace CoLaR.Models.Workflows;
@@ -173,10 +174,32 @@ public sealed class Reproduce(ReproductionProfile profile, ReproductionData data
         if (File.Exists(cache)) return ResultsFile.Read(cache);
         var loaded = LoadedModel.Open(checkpoint, Native.TorchDevices.Resolve(device));
         var (min, max) = loaded.Spec.CompressionRange;
-        var options = new EvalOptions(Enumerable.Range(min, max - min + 1).Where(c => c is 1 or 2 or 5 || max <= 2).ToArray(), profile.EvalSeeds, BatchSize: 100);
+        var (maxSteps, maxAnswer) = InferenceCaps(loaded.Spec, loaded.Layout, data.Train);
+        var options = new EvalOptions(Enumerable.Range(min, max - min + 1).Where(c => c is 1 or 2 or 5 || max <= 2).ToArray(), profile.EvalSeeds, BatchSize: 100,
+            MaxSteps: maxSteps, MaxAnswerTokens: maxAnswer);
         var rows = Report.Evaluate(loaded, test, testName, options, console, method: Label(method));
         ResultsFile.Write(cache, rows);
         return rows;
+    }
+
+    /// <summary>
+    /// The inference caps for a benchmark: the spec's own (MaxLatentSteps, MaxAnswerTokens: 64 and 16 by default), raised
+    /// where the training data is longer, so no method is cut off mid-reasoning or mid-answer. 4×4 multiplication needs
+    /// 81 reasoning and 17 answer tokens with the embedded tokenizer (digits and spaces are tokens of their own); the word
+    /// problems fit the defaults, and then null keeps the spec's caps. One latent step covers at least one token, so the
+    /// longest CoT bounds every method's #L.
+    /// </summary>
+    public static (int? MaxSteps, int? MaxAnswerTokens) InferenceCaps(ReasonerSpec spec, PromptLayout layout, IEnumerable<Sample> train)
+    {
+        int reasoning = 0, answer = 0;
+        foreach (var sample in train)
+        {
+            var encoded = layout.Encode(sample);
+            reasoning = Math.Max(reasoning, encoded.StepTokens(layout.StepSeparator).Length);
+            answer = Math.Max(answer, encoded.Answer.Length);
+        }
+        int steps = reasoning + 8, answerTokens = answer + 4; // margin: a model may write a little more than it was shown
+        return (steps > spec.MaxLatentSteps ? steps : null, answerTokens > spec.MaxAnswerTokens ? answerTokens : null);
     }
 
     /// <summary>"CoLaR_DL" at training seed 0 → "colar-dl"; at seed 2 → "colar-dl-seed2".</summary>

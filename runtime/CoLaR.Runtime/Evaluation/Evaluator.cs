@@ -16,6 +16,7 @@ namespace CoLaR.Evaluation;
 /// <param name="LatentTemperature">Scale of the latent head's std when sampling latents (1: as trained; 0: the mean).</param>
 /// <param name="Seed">Base seed; seed i uses a stream derived from (Seed, i).</param>
 /// <param name="MaxSteps">A reasoning budget: at most this many latent (or CoT) steps per question (null: the model's own cap).</param>
+/// <param name="MaxAnswerTokens">At most this many answer tokens, EOS included (null: the model's own cap).</param>
 public sealed record EvalOptions(
     IReadOnlyList<int> Compressions,
     int Seeds = 3,
@@ -23,7 +24,8 @@ public sealed record EvalOptions(
     AnswerDecoding? Decoding = null,
     double LatentTemperature = 1.0,
     int Seed = 0,
-    int? MaxSteps = null);
+    int? MaxSteps = null,
+    int? MaxAnswerTokens = null);
 
 /// <summary>Runs a model over a test set at each compression and seed, scoring with <see cref="AnswerMatcher"/>.</summary>
 public static class Evaluator
@@ -59,7 +61,7 @@ public static class Evaluator
         {
             var batch = data.Skip(start).Take(options.BatchSize).ToList();
             var result = model.Generate(new GenerationRequest(batch, layout, device, compression,
-                options.LatentTemperature, options.Decoding, generator, options.MaxSteps));
+                options.LatentTemperature, options.Decoding, generator, options.MaxSteps, options.MaxAnswerTokens));
             answers.AddRange(result.Answers);
             progress?.Advance(batch.Count);
         }

@@ -19,7 +19,8 @@ public static class ResultsTable
     /// <summary>A sentence to print under a table: what the numbers and "±" mean.</summary>
     public const string Legend =
         "Acc: accuracy (%); #L: mean reasoning-chain length (latent steps, or reasoning tokens for CoT). " +
-        "± is the half-width of the 95% Student-t confidence interval over seeds; a value without ± is from a single seed, " +
+        "± is the half-width of the 95% Student-t confidence interval over seeds (over trained models, when a row has several); " +
+        "a value without ± is from a single seed, " +
         "or, in the Average columns, a plain mean over data sets when no per-seed average row was given.";
 
     /// <summary>
@@ -109,11 +110,14 @@ public static class ResultsTable
 
     /// <summary>"48.8 ± 1.2" (accuracy in %), or "48.8" for a single seed.</summary>
     public static string AccuracyCell(ResultRow row, int decimals = 1) =>
-        WithInterval(row.Accuracy * 100, row.AccuracyCi95 * 100, row.Seeds, decimals);
+        WithInterval(row.Accuracy * 100, row.AccuracyCi95 * 100, Repetitions(row), decimals);
 
     /// <summary>"10.0 ± 0.3" (#L), or "10.0" for a single seed.</summary>
     public static string StepsCell(ResultRow row, int decimals = 1) =>
-        WithInterval(row.MeanSteps, row.MeanStepsCi95, row.Seeds, decimals);
+        WithInterval(row.MeanSteps, row.MeanStepsCi95, Repetitions(row), decimals);
+
+    /// <summary>What the ± is over: trained models when there are several (their interval replaces the seeds'), else evaluation seeds.</summary>
+    static int Repetitions(ResultRow row) => row.TrainingSeeds is > 1 ? row.TrainingSeeds.Value : row.Seeds;
 
     internal static bool IsAverage(string dataset) => string.Equals(dataset, AverageDataset, StringComparison.OrdinalIgnoreCase);
 

@@ -13,6 +13,7 @@ namespace CoLaR.Inference;
 /// <param name="Answer">Answer decoding: greedy, or top-p sampling.</param>
 /// <param name="Generator">Random source for sampling, seeded by the caller.</param>
 /// <param name="MaxSteps">Overrides the spec's MaxLatentSteps.</param>
+/// <param name="MaxAnswerTokens">Overrides the spec's MaxAnswerTokens.</param>
 public sealed record GenerationRequest(
     IReadOnlyList<EncodedSample> Samples,
     PromptLayout Layout,
@@ -21,7 +22,8 @@ public sealed record GenerationRequest(
     double LatentTemperature = 1.0,
     AnswerDecoding? Answer = null,
     Generator? Generator = null,
-    int? MaxSteps = null)
+    int? MaxSteps = null,
+    int? MaxAnswerTokens = null)
 {
     public AnswerDecoding AnswerDecoding => Answer ?? AnswerDecoding.Greedy;
 }

@@ -47,7 +47,7 @@ public static class LatentInference
             done = newDone.MoveToOuterDisposeScope();
         }
 
-        var answers = AnswerDecoder.AfterClosingThink(backbone, state, layout, spec.MaxAnswerTokens, request.AnswerDecoding, request.Generator);
+        var answers = AnswerDecoder.AfterClosingThink(backbone, state, layout, request.MaxAnswerTokens ?? spec.MaxAnswerTokens, request.AnswerDecoding, request.Generator);
         var stepCounts = steps.cpu().data<long>().ToArray();
         var stopped = done.cpu().data<bool>().ToArray();
         return new GenerationResult(Enumerable.Range(0, (int)b)

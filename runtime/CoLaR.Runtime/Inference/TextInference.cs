@@ -57,7 +57,7 @@ public static class TextInference
         {
             // The prompt ended with ###; the answer starts here.
         }
-        var answers = AnswerDecoder.Decode(backbone, state, last, layout, spec.MaxAnswerTokens, request.AnswerDecoding, request.Generator);
+        var answers = AnswerDecoder.Decode(backbone, state, last, layout, request.MaxAnswerTokens ?? spec.MaxAnswerTokens, request.AnswerDecoding, request.Generator);
         return new GenerationResult(Enumerable.Range(0, b)
             .Select(i => new GeneratedAnswer(layout.Tokenizer.Decode(answers[i]), reasoning[i].Count,
                 writesReasoning ? layout.Tokenizer.Decode(reasoning[i]) : null, stopped[i]))

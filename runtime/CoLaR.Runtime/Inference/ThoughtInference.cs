@@ -29,7 +29,7 @@ public static class ThoughtInference
             using var step = torch.NewDisposeScope();
             last = state.Step(model.ProjectThought(last), all).MoveToOuterDisposeScope();
         }
-        var answers = AnswerDecoder.AfterClosingThink(backbone, state, layout, spec.MaxAnswerTokens, request.AnswerDecoding, request.Generator);
+        var answers = AnswerDecoder.AfterClosingThink(backbone, state, layout, request.MaxAnswerTokens ?? spec.MaxAnswerTokens, request.AnswerDecoding, request.Generator);
         return new GenerationResult(answers.Select(a => new GeneratedAnswer(layout.Tokenizer.Decode(a), thoughts, null, true)).ToList());
     }
 }

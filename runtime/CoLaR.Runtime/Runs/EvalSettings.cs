@@ -24,6 +24,8 @@ public sealed record EvalSettings
     public int BatchSize { get; init; } = 128;
     /// <summary>A reasoning budget: stop every row after at most this many latent (or CoT) steps and answer (0: the model's own cap).</summary>
     public int MaxLatents { get; init; }
+    /// <summary>At most this many answer tokens, EOS included (0: the model's own cap, its spec's MaxAnswerTokens).</summary>
+    public int MaxAnswerTokens { get; init; }
     /// <summary>Dataset name in the results (default: the data file's folder or name).</summary>
     public string? Dataset { get; init; }
     /// <summary>
@@ -41,5 +43,6 @@ public sealed record EvalSettings
         RunConfig.Require(LatentTemperature >= 0, "latent_temperature", LatentTemperature, "0 (the mean) or more");
         RunConfig.Require(BatchSize >= 1, "batch_size", BatchSize, "at least 1");
         RunConfig.Require(MaxLatents >= 0, "max_latents", MaxLatents, "0 (the model's own cap) or more");
+        RunConfig.Require(MaxAnswerTokens >= 0, "max_answer_tokens", MaxAnswerTokens, "0 (the model's own cap) or more");
     }
 }

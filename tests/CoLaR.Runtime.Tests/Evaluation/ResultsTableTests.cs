@@ -74,6 +74,16 @@ public class ResultsTableTests
     }
 
     [Fact]
+    public void An_interval_over_trained_models_is_shown_even_from_one_evaluation_seed_each()
+    {
+        // reproduce --training-seeds 3 with one evaluation seed per model: the ± is over the three models.
+        var row = new ResultRow("CoLaR", 1, "d", 0.5, 0.04, 10, 0.2, 1) { TrainingSeeds = 3 };
+        Assert.Equal("50.0 ± 4.0", ResultsTable.AccuracyCell(row));
+        Assert.Equal("10.0 ± 0.2", ResultsTable.StepsCell(row));
+        Assert.Equal("50.0", ResultsTable.AccuracyCell(row with { TrainingSeeds = null, AccuracyCi95 = 0 }));
+    }
+
+    [Fact]
     public void Duplicates_are_rejected_and_pipes_escaped()
     {
         var row = new ResultRow("CoLaR", 2, "d", 0.5, 0, 1, 0, 1);
