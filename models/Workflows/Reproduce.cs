@@ -185,7 +185,7 @@ public sealed class Reproduce(ReproductionProfile profile, ReproductionData data
     /// <summary>
     /// The inference caps for a benchmark: the spec's own (MaxLatentSteps, MaxAnswerTokens: 64 and 16 by default), raised
     /// where the training data is longer, so no method is cut off mid-reasoning or mid-answer. 4×4 multiplication needs
-    /// 81 reasoning and 17 answer tokens with the embedded tokenizer (digits and spaces are tokens of their own); the word
+    /// 81 reasoning and 18 answer tokens (EOS included) with the embedded tokenizer (digits and spaces are tokens of their own); the word
     /// problems fit the defaults, and then null keeps the spec's caps. One latent step covers at least one token, so the
     /// longest CoT bounds every method's #L.
     /// </summary>
