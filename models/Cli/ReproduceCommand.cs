@@ -10,7 +10,7 @@ public static class ReproduceCommand
 {
     public static Command Create()
     {
-        var dataset = new Option<string>("--dataset") { Description = "synthetic (word problems; also scored on GSM8k-Aug validation), mult4 (4x4 multiplication; scored on mult-4x4), gsm8k (needs --train)", DefaultValueFactory = _ => "synthetic" };
+        var dataset = new Option<string>("--dataset") { Description = "synthetic (word problems; also scored on GSM8k-Aug validation), mult4 or mult5 (4x4 or 5x5 multiplication; scored on mult-4x4 or mult-5x5), gsm8k (needs --train)", DefaultValueFactory = _ => "synthetic" };
         var train = new Option<string?>("--train") { Description = "Training file for --dataset gsm8k (GSM8k-Aug text, JSON or JSONL)" };
         var methods = new Option<string>("--methods") { Description = "Comma-separated variants (default: all of " + string.Join(",", Reproduce.AllMethods) + ")", DefaultValueFactory = _ => string.Join(",", Reproduce.AllMethods) };
         var output = new Option<string>("--out") { Description = "Where runs, table.md and plot.png go (rerun to resume)", DefaultValueFactory = _ => Path.Combine("out", "reproduce") };
