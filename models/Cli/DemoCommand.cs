@@ -8,13 +8,14 @@ public static class DemoCommand
 {
     public static Command Create()
     {
-        var output = new Option<string>("--out") { Description = "Output folder", DefaultValueFactory = _ => Path.Combine("out", "demo") };
+        var output = new Option<string?>("--out") { Description = "Output folder (default out/demo, or out/demo-quick with --quick)" };
         var quick = new Option<bool>("--quick") { Description = "A tiny profile that checks the whole pipeline in under a minute" };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "cpu" };
         var command = new Command("demo", "Synthesise data, train CoT then CoLaR, evaluate at c = 1..5, write table, plot and results") { output, quick, device };
         command.SetAction(parse =>
         {
-            var outDir = parse.GetValue(output)!;
+            // The quick profile trains with other options, so it gets its own folder: a folder is one resumable run.
+            var outDir = parse.GetValue(output) ?? Path.Combine("out", parse.GetValue(quick) ? "demo-quick" : "demo");
             return Failures.Guard(() =>
             {
                 new Demo(parse.GetValue(quick) ? DemoProfile.Quick : DemoProfile.Default, outDir, parse.GetValue(device)!, Console.Out).Run();
