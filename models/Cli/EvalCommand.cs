@@ -74,7 +74,7 @@ public static class EvalCommand
                 foreach (var c in speeds)
                     if (c < min || c > max) throw new ArgumentException($"--compression {c} is outside the range {loaded.Spec.Name} was trained on ({min}..{max}; checkpoint {loaded.Checkpoint})");
                 var options = new EvalOptions(speeds, settings.Seeds, settings.BatchSize, ParseDecoding(settings.Decoding), settings.LatentTemperature, settings.Seed,
-                    settings.MaxLatents > 0 ? settings.MaxLatents : null, settings.MaxAnswerTokens > 0 ? settings.MaxAnswerTokens : null);
+                    Cap(settings.MaxLatents), Cap(settings.MaxAnswerTokens));
                 string dataset = settings.Dataset ?? DatasetName(dataPath);
                 var rows = Report.Evaluate(loaded, samples, dataset, options, Console.Out);
                 Report.Write(outDir, rows, Console.Out);
@@ -98,6 +98,9 @@ public static class EvalCommand
         ParseDecoding(settings.Decoding); // fail early on a typo
         return (settings, run);
     }
+
+    /// <summary>An eval/infer cap option: 0 means the model's own (null).</summary>
+    public static int? Cap(int value) => value > 0 ? value : null;
 
     public static AnswerDecoding ParseDecoding(string text) => text.ToLowerInvariant() switch
     {

@@ -49,7 +49,7 @@ public static class InferCommand
             using var generator = new torch.Generator((ulong)settings.Seed, loaded.Device);
             var result = loaded.Model.Generate(new GenerationRequest(new[] { loaded.Layout.Encode(sample) }, loaded.Layout, loaded.Device,
                 c, settings.LatentTemperature, EvalCommand.ParseDecoding(settings.Decoding), generator,
-                MaxSteps: settings.MaxLatents > 0 ? settings.MaxLatents : null, MaxAnswerTokens: settings.MaxAnswerTokens > 0 ? settings.MaxAnswerTokens : null));
+                MaxSteps: EvalCommand.Cap(settings.MaxLatents), MaxAnswerTokens: EvalCommand.Cap(settings.MaxAnswerTokens)));
             var a = result.Answers[0];
             if (a.ReasoningText is { Length: > 0 } r) Console.WriteLine($"reasoning: {r.ReplaceLineEndings(" ")}");
             Console.WriteLine($"answer: {a.Answer}");

@@ -174,7 +174,10 @@ public sealed class Reproduce(ReproductionProfile profile, ReproductionData data
         if (File.Exists(cache)) return ResultsFile.Read(cache);
         var loaded = LoadedModel.Open(checkpoint, Native.TorchDevices.Resolve(device));
         var (min, max) = loaded.Spec.CompressionRange;
-        var (maxSteps, maxAnswer) = InferenceCaps(loaded.Spec, loaded.Layout, data.Train);
+        // The training data's lengths are measured once per tokenizer, not once per method and held-out set.
+        if (!_longest.TryGetValue(loaded.Layout.Tokenizer.Name, out var longest))
+            _longest[loaded.Layout.Tokenizer.Name] = longest = Longest(loaded.Layout, data.Train);
+        var (maxSteps, maxAnswer) = InferenceCaps(loaded.Spec, longest);
         var options = new EvalOptions(Enumerable.Range(min, max - min + 1).Where(c => c is 1 or 2 or 5 || max <= 2).ToArray(), profile.EvalSeeds, BatchSize: 100,
             MaxSteps: maxSteps, MaxAnswerTokens: maxAnswer);
         var rows = Report.Evaluate(loaded, test, testName, options, console, method: Label(method));
@@ -189,7 +192,17 @@ public sealed class Reproduce(ReproductionProfile profile, ReproductionData data
     /// problems fit the defaults, and then null keeps the spec's caps. One latent step covers at least one token, so the
     /// longest CoT bounds every method's #L.
     /// </summary>
-    public static (int? MaxSteps, int? MaxAnswerTokens) InferenceCaps(ReasonerSpec spec, PromptLayout layout, IEnumerable<Sample> train)
+    public static (int? MaxSteps, int? MaxAnswerTokens) InferenceCaps(ReasonerSpec spec, PromptLayout layout, IEnumerable<Sample> train) =>
+        InferenceCaps(spec, Longest(layout, train));
+
+    static (int? MaxSteps, int? MaxAnswerTokens) InferenceCaps(ReasonerSpec spec, (int Reasoning, int Answer) longest)
+    {
+        int steps = longest.Reasoning + 8, answerTokens = longest.Answer + 4; // margin: a model may write a little more than it was shown
+        return (steps > spec.MaxLatentSteps ? steps : null, answerTokens > spec.MaxAnswerTokens ? answerTokens : null);
+    }
+
+    /// <summary>The longest CoT reasoning and the longest answer piece (### + "Answer:" + answer + EOS) of <paramref name="train"/>, in tokens.</summary>
+    static (int Reasoning, int Answer) Longest(PromptLayout layout, IEnumerable<Sample> train)
     {
         int reasoning = 0, answer = 0;
         foreach (var sample in train)
@@ -198,9 +211,10 @@ public sealed class Reproduce(ReproductionProfile profile, ReproductionData data
             reasoning = Math.Max(reasoning, encoded.StepTokens(layout.StepSeparator).Length);
             answer = Math.Max(answer, encoded.Answer.Length);
         }
-        int steps = reasoning + 8, answerTokens = answer + 4; // margin: a model may write a little more than it was shown
-        return (steps > spec.MaxLatentSteps ? steps : null, answerTokens > spec.MaxAnswerTokens ? answerTokens : null);
+        return (reasoning, answer);
     }
+
+    readonly Dictionary<string, (int Reasoning, int Answer)> _longest = new(StringComparer.Ordinal);
 
     /// <summary>"CoLaR_DL" at training seed 0 → "colar-dl"; at seed 2 → "colar-dl-seed2".</summary>
     static string Folder(string method, int seed) => method.ToLowerInvariant().Replace('_', '-') + (seed == 0 ? "" : $"-seed{seed}");

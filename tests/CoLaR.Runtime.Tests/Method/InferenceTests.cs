@@ -12,8 +12,6 @@ public class InferenceTests : IClassFixture<InferenceTests.Trained>
     /// <summary>A tiny CoLaR trained long enough to stop on its own (shared by the tests of this class).</summary>
     public sealed class Trained : IDisposable
     {
-        static Trained() => _ = MethodFixture.Layout; // libtorch through the project's loader
-
         public MethodCoLaR Model { get; }
 
         public Trained()
